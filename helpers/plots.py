@@ -22,12 +22,14 @@ def use_book_style():
 
 
 def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", suptitle=None,
-               title_colors=None):
+               title_colors=None, row_labels=None, vmin=None, vmax=None):
     """Draw images in a grid, each with an optional title; return the figure.
 
     `images` is a sequence of 2-D arrays (or (h, w, 1) arrays). `titles`, if
     given, has one string per image; `title_colors` one colour per title (the
-    misclassification gallery marks wrong predictions in red).
+    misclassification gallery marks wrong predictions in red); `row_labels`
+    one label per row, written left of the row. `vmin`/`vmax` fix the
+    grey scale shared by all images (default: each image spans the full scale).
     """
     images = [np.squeeze(np.asarray(img)) for img in images]
     if not images:
@@ -43,6 +45,8 @@ def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", sup
 
     ncols = min(ncols, len(images))
     nrows = math.ceil(len(images) / ncols)
+    if row_labels is not None and len(row_labels) != nrows:
+        raise ValueError(f"row_labels has {len(row_labels)} entries for {nrows} rows; give one per row.")
     title_room = 0.35 if titles is not None else 0.0
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(ncols * cell_size, nrows * (cell_size + title_room)),
@@ -52,10 +56,13 @@ def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", sup
         ax.axis("off")
         if i >= len(images):
             continue
-        ax.imshow(images[i], cmap=cmap, vmin=0, vmax=None)
+        ax.imshow(images[i], cmap=cmap, vmin=vmin, vmax=vmax)
         if titles is not None:
             color = title_colors[i] if title_colors is not None else "black"
             ax.set_title(titles[i], fontsize=8, color=color)
+        if row_labels is not None and i % ncols == 0:
+            ax.text(-0.12, 0.5, row_labels[i // ncols], transform=ax.transAxes,
+                    ha="right", va="center", fontsize=10)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Execute the book's notebooks with papermill and record how long each takes.
+
+    python scripts/run_notebooks.py              # full run: outputs stored in notebooks/
+    python scripts/run_notebooks.py --quick      # quick settings, into results/quick/
+    python scripts/run_notebooks.py --full --quick --update-readme
+                                                 # both, then rewrite the README's runtime table
+    python scripts/run_notebooks.py notebooks/04_fashion_mnist.ipynb   # only some notebooks
+
+A full run executes each notebook in place with the values in its own
+`parameters` cell: those are the outputs the book shows. A quick run injects the
+values in notebooks/quick.yml and writes the executed copies to results/quick/,
+so that it never overwrites the stored outputs. Timings go to
+results/runtimes.json (merged with earlier ones) and, with --update-readme, into
+the table between the runtime markers of README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+QUICK_FILE = NOTEBOOKS / "quick.yml"
+QUICK_OUT = ROOT / "results" / "quick"
+RUNTIMES = ROOT / "results" / "runtimes.json"
+README = ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
+
+
+def book_notebooks():
+    """The chapter notebooks, in file-name (chapter) order."""
+    return sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+
+
+def quick_parameters(notebook: Path) -> dict:
+    """The quick-setting parameters for one notebook (empty if it has none)."""
+    table = yaml.safe_load(QUICK_FILE.read_text()) or {}
+    return dict(table.get(notebook.stem) or {})
+
+
+def strip_run_metadata(path: Path):
+    """Remove papermill's bookkeeping (timestamps, local paths) from a notebook."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
+def execute(notebook: Path, output: Path, parameters: dict) -> float:
+    """Run one notebook top to bottom in a fresh kernel; return the seconds taken."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        str(notebook), str(output), parameters=parameters, kernel_name="python3",
+        cwd=str(NOTEBOOKS), progress_bar=False,
+    )
+    seconds = time.perf_counter() - start
+    strip_run_metadata(output)
+    return seconds
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, no GPU used"
+
+
+def update_readme(runtimes: dict):
+    """Rewrite the runtime table between the README's markers."""
+    lines = [
+        TABLE_START,
+        f"Measured on {runtimes.get('machine', 'unknown machine')}.",
+        "",
+        "| notebook | full setting | quick setting |",
+        "|---|---:|---:|",
+    ]
+    for name, row in sorted(runtimes["notebooks"].items()):
+        cells = [f"{row[k] / 60:.1f} min" if k in row else "not yet measured" for k in ("full", "quick")]
+        lines.append(f"| `{name}` | {cells[0]} | {cells[1]} |")
+    lines.append(TABLE_END)
+    text = README.read_text()
+    if TABLE_START not in text or TABLE_END not in text:
+        raise SystemExit(f"README.md has no {TABLE_START} ... {TABLE_END} markers to fill.")
+    head, rest = text.split(TABLE_START, 1)
+    tail = rest.split(TABLE_END, 1)[1]
+    README.write_text(head + "\n".join(lines) + tail)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter notebook")
+    parser.add_argument("--full", action="store_true", help="full run, outputs stored in place (the default)")
+    parser.add_argument("--quick", action="store_true", help="quick run into results/quick/")
+    parser.add_argument("--update-readme", action="store_true", help="rewrite the README's runtime table")
+    args = parser.parse_args(argv)
+    modes = [m for m in ("full", "quick") if getattr(args, m)] or ["full"]
+    notebooks = [p.resolve() for p in args.notebooks] or book_notebooks()
+
+    runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {"notebooks": {}}
+    for mode in modes:
+        for nb in notebooks:
+            if mode == "full":
+                seconds = execute(nb, nb, {})
+            else:
+                seconds = execute(nb, QUICK_OUT / nb.name, quick_parameters(nb))
+            print(f"{mode:>5}  {nb.name:<40} {seconds:7.1f} s", flush=True)
+            runtimes["notebooks"].setdefault(nb.name, {})[mode] = round(seconds, 1)
+    runtimes["machine"] = machine_description()
+    runtimes["python"] = sys.version.split()[0]
+    runtimes["date"] = datetime.date.today().isoformat()
+    RUNTIMES.parent.mkdir(parents=True, exist_ok=True)
+    RUNTIMES.write_text(json.dumps(runtimes, indent=2, sort_keys=True) + "\n")
+    if args.update_readme:
+        update_readme(runtimes)
+
+
+if __name__ == "__main__":
+    main()

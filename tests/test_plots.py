@@ -1,0 +1,54 @@
+"""Tests of helpers.plots: the grid draws what it is given, and refuses nonsense."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plots  # noqa: E402
+
+
+def test_image_grid_layout_titles_and_row_labels():
+    images = np.arange(7 * 4 * 4).reshape(7, 4, 4, 1)  # channel axis is dropped
+    fig = plots.image_grid(images, titles=list("abcdefg"), ncols=3,
+                           title_colors=["red"] * 7, row_labels=["r0", "r1", "r2"])
+    axes = fig.get_axes()
+    assert len(axes) == 9  # 3 rows of 3; the last two stay empty
+    assert [ax.get_title() for ax in axes[:7]] == list("abcdefg")
+    assert [len(ax.get_images()) for ax in axes] == [1] * 7 + [0, 0]
+    np.testing.assert_array_equal(axes[4].get_images()[0].get_array(), images[4, :, :, 0])
+    assert axes[0].get_images()[0].get_clim() == (images[0].min(), images[0].max())
+    assert [t.get_text() for t in axes[3].texts] == ["r1"]
+    plt.close(fig)
+
+
+def test_image_grid_fewer_images_than_columns():
+    fig = plots.image_grid(np.zeros((2, 5, 5)), ncols=10)
+    assert len(fig.get_axes()) == 2
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"images": []}, "at least one image"),
+    ({"images": np.zeros((2, 5, 5, 3))}, "grayscale"),
+    ({"images": np.zeros((2, 5, 5)), "titles": ["only one"]}, "titles has 1 entries for 2 images"),
+    ({"images": np.zeros((2, 5, 5)), "ncols": 0}, "ncols must be a positive integer"),
+    ({"images": np.zeros((4, 5, 5)), "ncols": 2, "row_labels": ["a"]}, "row_labels has 1 entries for 2 rows"),
+])
+def test_image_grid_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plots.image_grid(**kwargs)
+
+
+def test_book_style_sets_the_image_colormap():
+    plots.use_book_style()
+    assert plt.rcParams["image.cmap"] == "gray_r"
+
+
+def test_image_grid_shared_grey_scale():
+    fig = plots.image_grid(np.ones((2, 3, 3)), vmin=0, vmax=255)
+    assert [ax.get_images()[0].get_clim() for ax in fig.get_axes()] == [(0, 255), (0, 255)]
+    plt.close(fig)
