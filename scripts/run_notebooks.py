@@ -12,12 +12,14 @@ A full run executes each notebook in place with the values in its own
 values in notebooks/quick.yml and writes the executed copies to results/quick/,
 so that it never overwrites the stored outputs. Timings go to
 results/runtimes.json (merged with earlier ones) and, with --update-readme, into
-the table between the runtime markers of README.md.
+the table between the runtime markers of README.md. A full run also exports the figures of cells tagged `readme-figure`
+to book/images/ for the README.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -35,6 +37,7 @@ NOTEBOOKS = ROOT / "notebooks"
 QUICK_FILE = NOTEBOOKS / "quick.yml"
 QUICK_OUT = ROOT / "results" / "quick"
 RUNTIMES = ROOT / "results" / "runtimes.json"
+FIGURES = ROOT / "book" / "images"
 README = ROOT / "README.md"
 TABLE_START, TABLE_END = "<!-- runtimes:start -->", "<!-- runtimes:end -->"
 
@@ -58,6 +61,28 @@ def strip_run_metadata(path: Path):
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
+
+
+def export_tagged_figures(notebook: Path) -> list[Path]:
+    """Write the figure of every cell tagged `readme-figure` to book/images/.
+
+    The README shows these files; exporting them from the stored outputs keeps
+    them the real output of the full run. Files are named after the notebook
+    and the figure's order in it.
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    written = []
+    for cell in nb.cells:
+        if "readme-figure" not in cell.metadata.get("tags", []):
+            continue
+        pngs = [o.data["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        if not pngs:
+            raise SystemExit(f"{notebook.name}: a cell tagged readme-figure has no figure output")
+        target = FIGURES / f"{notebook.stem}-{len(written) + 1}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(base64.b64decode(pngs[0]))
+        written.append(target)
+    return written
 
 
 def execute(notebook: Path, output: Path, parameters: dict) -> float:
@@ -121,6 +146,7 @@ def main(argv=None):
         for nb in notebooks:
             if mode == "full":
                 seconds = execute(nb, nb, {})
+                export_tagged_figures(nb)
             else:
                 seconds = execute(nb, QUICK_OUT / nb.name, quick_parameters(nb))
             print(f"{mode:>5}  {nb.name:<40} {seconds:7.1f} s", flush=True)

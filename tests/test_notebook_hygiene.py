@@ -1,0 +1,125 @@
+"""The committed notebooks are fit to publish.
+
+The same checks as the shared check_notebooks tool, written here so that the
+project never depends on anything outside its repository: every code cell
+executed in order, no errors, no local paths in outputs, compact outputs, a
+`parameters` cell. Plus the project's own rules: a Colab setup cell pointing at
+the book's repository, every notebook in the table of contents, and quick
+settings that name real parameters.
+"""
+
+import ast
+import json
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import NOTEBOOKS, ROOT
+
+LEAKY_PATH = re.compile(r"(/root/|/home/[^/\s]+/|/tmp/[^\s'\"]+|/work/)")
+MAX_OUTPUT_BYTES = 3_000_000
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+QUICK = yaml.safe_load((ROOT / "notebooks" / "quick.yml").read_text()) or {}
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no chapter notebooks found in notebooks/"
+
+
+def read(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def output_text(output):
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    return output.get("data", {}).get("text/plain", "")
+
+
+def parameters_cell(nb):
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell must be tagged 'parameters'"
+    return tagged[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_executed_in_order_from_one(path):
+    code = [c for c in read(path).cells if c.cell_type == "code" and c.source.strip()]
+    counts = [c.execution_count for c in code]
+    assert None not in counts, f"{counts.count(None)} code cells were never executed"
+    assert counts == list(range(1, len(code) + 1))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_are_clean(path):
+    total = 0
+    for i, cell in enumerate(read(path).cells):
+        for out in cell.get("outputs", []):
+            total += len(json.dumps(out))
+            assert out.output_type != "error", f"cell {i}: error output {out.get('ename')}"
+            text = output_text(out)
+            assert not (out.get("name") == "stderr" and "Traceback" in text), f"cell {i}: traceback"
+            leak = LEAKY_PATH.search(text)
+            assert not leak, f"cell {i}: output shows a local path {leak.group(0)!r}"
+    assert total <= MAX_OUTPUT_BYTES, f"outputs total {total:,} bytes"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_stderr_noise(path):
+    """TensorFlow's start-up logs and warnings do not belong on the page."""
+    for i, cell in enumerate(read(path).cells):
+        for out in cell.get("outputs", []):
+            assert out.get("name") != "stderr", f"cell {i} printed to stderr: {out.text[:200]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_setup_cell_comes_first_and_installs_this_repository(path):
+    first_code = next(c for c in read(path).cells if c.cell_type == "code")
+    source = first_code.source
+    assert 'find_spec("helpers")' in source and "%pip install" in source
+    assert f"git+{CONFIG['repository']['url']}" in source, (
+        "the setup cell must install from the repository named in _config.yml")
+    assert "import helpers" in source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_parameters_cell_is_plain_assignments(path):
+    """Papermill injects values after this cell; it must only assign literals."""
+    tree = ast.parse(parameters_cell(read(path)).source)
+    for node in tree.body:
+        assert isinstance(node, ast.Assign), f"line {node.lineno} is not an assignment"
+        ast.literal_eval(node.value)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_quick_settings_name_real_parameters(path):
+    names = {t.id for node in ast.parse(parameters_cell(read(path)).source).body
+             for t in node.targets}
+    unknown = set(QUICK.get(path.stem) or {}) - names
+    assert not unknown, f"notebooks/quick.yml sets {unknown}, which {path.name} does not have"
+
+
+def test_quick_settings_only_for_existing_notebooks():
+    assert set(QUICK) <= {p.stem for p in NOTEBOOKS}
+
+
+def toc_files(node):
+    if isinstance(node, dict):
+        found = [node["file"]] if "file" in node else []
+        return found + [f for value in node.values() for f in toc_files(value)]
+    if isinstance(node, list):
+        return [f for item in node for f in toc_files(item)]
+    return []
+
+
+def test_every_notebook_is_in_the_table_of_contents():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = set(toc_files(toc)) | {toc["root"]}
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.stem}" in listed, f"{path.name} is missing from _toc.yml"
+    for entry in listed:
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), entry

@@ -1,0 +1,63 @@
+"""Tests of scripts/run_notebooks.py's bookkeeping (no notebook is executed)."""
+
+import pytest
+
+from scripts import run_notebooks
+
+
+def test_update_readme_fills_the_table_between_markers(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- runtimes:start -->\nold\n<!-- runtimes:end -->\noutro\n")
+    monkeypatch.setattr(run_notebooks, "README", readme)
+    run_notebooks.update_readme({
+        "machine": "Test CPU, 2 cores",
+        "notebooks": {"04_data.ipynb": {"full": 90.0, "quick": 30.0}, "05_x.ipynb": {"full": 600.0}},
+    })
+    text = readme.read_text()
+    assert text.startswith("intro\n<!-- runtimes:start -->\nMeasured on Test CPU, 2 cores.")
+    assert "| `04_data.ipynb` | 1.5 min | 0.5 min |" in text
+    assert "| `05_x.ipynb` | 10.0 min | not yet measured |" in text
+    assert "old" not in text and text.endswith("<!-- runtimes:end -->\noutro\n")
+
+
+def test_update_readme_without_markers_says_so(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text("no table here\n")
+    monkeypatch.setattr(run_notebooks, "README", readme)
+    with pytest.raises(SystemExit, match="markers"):
+        run_notebooks.update_readme({"notebooks": {}})
+
+
+def test_quick_parameters_of_a_notebook_without_entry_are_empty(tmp_path):
+    assert run_notebooks.quick_parameters(tmp_path / "99_not_listed.ipynb") == {}
+
+
+def test_export_tagged_figures_writes_the_png_of_tagged_cells(tmp_path, monkeypatch):
+    import base64
+
+    import nbformat
+
+    png = b"\x89PNG\r\n\x1a\nfake"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("plot()", metadata={"tags": ["readme-figure"]}, outputs=[
+            nbformat.v4.new_output("display_data", data={
+                "image/png": base64.b64encode(png).decode(), "text/plain": "<Figure>"})]),
+        nbformat.v4.new_code_cell("untagged()"),
+    ])
+    path = tmp_path / "07_demo.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setattr(run_notebooks, "FIGURES", tmp_path / "images")
+    written = run_notebooks.export_tagged_figures(path)
+    assert [p.name for p in written] == ["07_demo-1.png"]
+    assert written[0].read_bytes() == png
+
+
+def test_export_tagged_figures_refuses_a_tagged_cell_without_figure(tmp_path, monkeypatch):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print(1)", metadata={"tags": ["readme-figure"]})])
+    nbformat.write(nb, tmp_path / "08_bad.ipynb")
+    monkeypatch.setattr(run_notebooks, "FIGURES", tmp_path / "images")
+    with pytest.raises(SystemExit, match="has no figure output"):
+        run_notebooks.export_tagged_figures(tmp_path / "08_bad.ipynb")
