@@ -24,6 +24,8 @@ import datetime
 import json
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -107,7 +109,17 @@ def machine_description() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, no GPU used"
+    gpus = []
+    if shutil.which("nvidia-smi"):
+        query = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                               capture_output=True, text=True)
+        gpus = [g.strip() for g in query.stdout.splitlines() if g.strip()] if query.returncode == 0 else []
+    return f"{cpu}, {os.cpu_count()} cores, " + (", ".join(gpus) if gpus else "no GPU")
+
+
+def format_duration(seconds: float) -> str:
+    """'25 s' under two minutes, '3.2 min' above."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def update_readme(runtimes: dict):
@@ -120,7 +132,7 @@ def update_readme(runtimes: dict):
         "|---|---:|---:|",
     ]
     for name, row in sorted(runtimes["notebooks"].items()):
-        cells = [f"{row[k] / 60:.1f} min" if k in row else "not yet measured" for k in ("full", "quick")]
+        cells = [format_duration(row[k]) if k in row else "not yet measured" for k in ("full", "quick")]
         lines.append(f"| `{name}` | {cells[0]} | {cells[1]} |")
     lines.append(TABLE_END)
     text = README.read_text()

@@ -11,11 +11,11 @@ def test_update_readme_fills_the_table_between_markers(tmp_path, monkeypatch):
     monkeypatch.setattr(run_notebooks, "README", readme)
     run_notebooks.update_readme({
         "machine": "Test CPU, 2 cores",
-        "notebooks": {"04_data.ipynb": {"full": 90.0, "quick": 30.0}, "05_x.ipynb": {"full": 600.0}},
+        "notebooks": {"04_data.ipynb": {"full": 90.0, "quick": 30.4}, "05_x.ipynb": {"full": 600.0}},
     })
     text = readme.read_text()
     assert text.startswith("intro\n<!-- runtimes:start -->\nMeasured on Test CPU, 2 cores.")
-    assert "| `04_data.ipynb` | 1.5 min | 0.5 min |" in text
+    assert "| `04_data.ipynb` | 90 s | 30 s |" in text
     assert "| `05_x.ipynb` | 10.0 min | not yet measured |" in text
     assert "old" not in text and text.endswith("<!-- runtimes:end -->\noutro\n")
 

@@ -1,0 +1,41 @@
+"""Shared helpers for *Hands-On CNNs: image classification with Keras*.
+
+Every chapter notebook imports this package (in the spirit of d2l's `d2l`
+module): data loading, plotting and, as the book grows, model building and
+training. Each helper is small, documented and tested in `tests/`.
+
+Importing it first, in the setup cell, also imports TensorFlow quietly (see
+below), so that the notebooks' outputs show the lesson, not start-up logs.
+"""
+
+import os
+import sys
+
+__version__ = "0.1.0"
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with its C++ start-up chatter sent to /dev/null.
+
+    On a machine without a GPU, TensorFlow's C++ core writes lines such as
+    "Could not find cuda drivers on your machine" straight to file descriptor 2
+    while it is imported, before TF_CPP_MIN_LOG_LEVEL is honoured, and Jupyter
+    copies them into the cell's output. Python errors still surface as usual.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # later C++ logs
+    if "tensorflow" in sys.modules:
+        return
+    saved_stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    except ImportError:
+        pass  # Keras on another backend: nothing to quieten
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
+
+
+_import_tensorflow_quietly()
