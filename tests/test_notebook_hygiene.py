@@ -92,6 +92,8 @@ def test_parameters_cell_is_plain_assignments(path):
     tree = ast.parse(parameters_cell(read(path)).source)
     for node in tree.body:
         assert isinstance(node, ast.Assign), f"line {node.lineno} is not an assignment"
+        assert all(isinstance(t, ast.Name) for t in node.targets), (
+            f"line {node.lineno}: assign one name per line, papermill cannot override a tuple")
         ast.literal_eval(node.value)
 
 

@@ -52,3 +52,13 @@ def test_image_grid_shared_grey_scale():
     fig = plots.image_grid(np.ones((2, 3, 3)), vmin=0, vmax=255)
     assert [ax.get_images()[0].get_clim() for ax in fig.get_axes()] == [(0, 255), (0, 255)]
     plt.close(fig)
+
+
+def test_with_thousands_formats_only_integer_columns():
+    import pandas as pd
+
+    table = pd.DataFrame({"n": [56000800001, 7], "x": [0.5, 1.25], "s": ["a", "b"]})
+    shown = plots.with_thousands(table)
+    assert shown["n"].tolist() == ["56,000,800,001", "7"]
+    assert shown["x"].tolist() == [0.5, 1.25] and shown["s"].tolist() == ["a", "b"]
+    assert table["n"].dtype.kind == "i"  # the original is untouched

@@ -67,3 +67,143 @@ def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", sup
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def draw_matrix(ax, values, title=None, border=(0, 0, 0, 0), highlight=None, hidden=None,
+                cmap="Blues", fmt="{:g}"):
+    """Draw a small matrix as coloured cells with its numbers written in them.
+
+    border: (top, bottom, left, right) rows/columns that are padding, drawn in
+            grey; highlight: (row, col, height, width) of a red rectangle;
+            hidden: boolean mask of cells left blank (not computed yet).
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"draw_matrix draws 2-D arrays, got shape {values.shape}.")
+    top, bottom, left, right = border
+    rows, cols = values.shape
+    is_pad = np.zeros(values.shape, dtype=bool)
+    is_pad[:top], is_pad[rows - bottom:], is_pad[:, :left], is_pad[:, cols - right:] = True, True, True, True
+    hidden = np.zeros(values.shape, dtype=bool) if hidden is None else np.asarray(hidden, dtype=bool)
+    shown = np.where(hidden | is_pad, np.nan, values)
+    finite = shown[np.isfinite(shown)]
+    vmax = max(np.abs(finite).max(), 1e-12) if finite.size else 1.0
+    ax.clear()
+    ax.imshow(np.where(is_pad & ~hidden, 0.0, shown), cmap=cmap, vmin=-vmax if finite.min(initial=0) < 0 else 0,
+              vmax=vmax, alpha=0.6)
+    for (r, c), v in np.ndenumerate(values):
+        if hidden[r, c]:
+            continue
+        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9,
+                color="0.6" if is_pad[r, c] else "black")
+    if border != (0, 0, 0, 0):
+        ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), cols - left - right, rows - top - bottom,
+                                   fill=False, edgecolor="0.3", linestyle="--", linewidth=1))
+    if highlight is not None:
+        r, c, h, w = highlight
+        ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="tab:red", linewidth=2.5))
+    ax.set_xticks(np.arange(-0.5, cols), minor=True)
+    ax.set_yticks(np.arange(-0.5, rows), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.grid(which="major", visible=False)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    if title:
+        ax.set_title(title, fontsize=10)
+
+
+def _panel_widths(image, kernel, stride, padding):
+    """Relative widths of the input, kernel and output panels: one unit a cell."""
+    from helpers import conv
+
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    padded = image.shape[1] + sum(conv.padding_amounts(image.shape[1], kernel.shape[1], stride, padding))
+    out = conv.output_size(image.shape[1], kernel.shape[1], stride, padding)
+    return [padded, kernel.shape[1], out]
+
+
+def _convolution_frame(axes, image, kernel, stride, padding, step):
+    """Draw input (padded), kernel and output with the window at position `step`."""
+    from helpers import conv
+
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    (sh, sw), (kh, kw) = conv._pair(stride, "stride"), kernel.shape
+    (top, bottom), (left, right) = (conv.padding_amounts(n, k, s, padding)
+                                    for n, k, s in zip(image.shape, (kh, kw), (sh, sw)))
+    padded = np.pad(image, ((top, bottom), (left, right)))
+    out = conv.conv2d(image, kernel, stride=stride, padding=padding)
+    r, c = divmod(step, out.shape[1])
+    label = padding if isinstance(padding, str) else f"padding={padding}"
+    draw_matrix(axes[0], padded, f"input ({label}, stride {sh})", border=(top, bottom, left, right),
+                highlight=(r * sh, c * sw, kh, kw), cmap="Greys")
+    draw_matrix(axes[1], kernel, "kernel", cmap="RdBu_r" if (kernel < 0).any() else "Purples")
+    draw_matrix(axes[2], out, f"output {out.shape[0]}x{out.shape[1]}",
+                hidden=np.arange(out.size).reshape(out.shape) > step, highlight=(r, c, 1, 1), cmap="Oranges")
+    window = padded[r * sh:r * sh + kh, c * sw:c * sw + kw]
+    terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(window.ravel(), kernel.ravel()))
+    return f"{terms} = {out[r, c]:g}"
+
+
+def convolution_steps(image, kernel, stride=1, padding="valid", steps=None):
+    """A figure with one row per step of a convolution: the window on the input,
+    the kernel, and the output filled in up to that step. Default steps: the
+    first two and the last."""
+    from helpers import conv
+
+    n_out = np.prod(conv.conv2d(image, kernel, stride=stride, padding=padding).shape)
+    steps = (0, 1, n_out - 1) if steps is None else steps
+    if any(not 0 <= s < n_out for s in steps):
+        raise ValueError(f"steps must lie in 0..{n_out - 1} (the output has {n_out} cells), got {list(steps)}.")
+    image = np.asarray(image)
+    widths = _panel_widths(image, kernel, stride, padding)
+    fig, axes = plt.subplots(len(steps), 3, figsize=(0.42 * sum(widths) + 1.5, len(steps) * (0.42 * widths[0] + 0.7)),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False, layout="constrained")
+    for row, step in zip(axes, steps):
+        equation = _convolution_frame(row, image, kernel, stride, padding, step)
+        row[0].set_xlabel(f"step {step + 1}: {equation}", fontsize=8, loc="left")
+    return fig
+
+
+def animate_convolution(image, kernel, stride=1, padding="valid", interval=700):
+    """A matplotlib animation of the kernel sliding over the image, one frame
+    per output cell. Show it with IPython.display.HTML(anim.to_jshtml())."""
+    from matplotlib.animation import FuncAnimation
+
+    from helpers import conv
+
+    n_out = int(np.prod(conv.conv2d(image, kernel, stride=stride, padding=padding).shape))
+    widths = _panel_widths(image, kernel, stride, padding)
+    fig, axes = plt.subplots(1, 3, figsize=(0.42 * sum(widths) + 1.5, 0.42 * widths[0] + 1.0),
+                             gridspec_kw={"width_ratios": widths}, layout="constrained")
+
+    def frame(step):
+        equation = _convolution_frame(axes, image, kernel, stride, padding, step)
+        axes[0].set_xlabel(f"step {step + 1}: {equation}", fontsize=8, loc="left")
+
+    frame(0)
+    return FuncAnimation(fig, frame, frames=n_out, interval=interval)
+
+
+def animation_html(animation, dpi=72):
+    """The animation as self-contained HTML/JavaScript frames (plays on a static
+    web page), at a modest resolution to keep the notebook small. Closes the
+    figure so that it is not shown a second time as a still image."""
+    from IPython.display import HTML
+
+    with plt.rc_context({"savefig.dpi": dpi}):
+        html = animation.to_jshtml(default_mode="once")
+    plt.close(animation._fig)
+    return HTML(html)
+
+
+def with_thousands(table):
+    """A copy of a DataFrame with its integer columns written with thousands
+    separators (56,000,800,001), for display only: the numbers become text."""
+    from pandas.api.types import is_integer_dtype
+
+    table = table.copy()
+    for column in table.columns:
+        if is_integer_dtype(table[column].dtype):
+            table[column] = table[column].map("{:,}".format)
+    return table

@@ -1,0 +1,117 @@
+"""The models of the popular Fashion-MNIST tutorials, built as the book uses them.
+
+Each builder returns an uncompiled `keras.Sequential` with an `Input`, so the
+model is built (its parameters exist) as soon as it is returned. The settings
+each tutorial trained with, and the test accuracy it reported, are in
+`TUTORIAL_SETTINGS`; the training chapters use both.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+IMAGE_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+def dense_baseline():
+    """Flatten -> Dense 16, 32, 64, 128, 256 (ReLU) -> Dense 10 softmax: 59,130 parameters."""
+    return keras.Sequential(
+        [keras.Input(shape=IMAGE_SHAPE), layers.Flatten()]
+        + [layers.Dense(units, activation="relu") for units in (16, 32, 64, 128, 256)]
+        + [layers.Dense(NUM_CLASSES, activation="softmax")],
+        name="dense_baseline",
+    )
+
+
+def strided_cnn():
+    """Four 3x3 convolutions with stride 2 and 'same' padding (32, 64, 128, 256
+    filters), max pooling after the second and third, then a softmax layer."""
+    def conv(filters):
+        return layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")
+
+    return keras.Sequential([
+        keras.Input(shape=IMAGE_SHAPE),
+        conv(32), conv(64), layers.MaxPooling2D(2),
+        conv(128), layers.MaxPooling2D(2),
+        conv(256),
+        layers.Flatten(),
+        layers.Dense(NUM_CLASSES, activation="softmax"),
+    ], name="strided_cnn")
+
+
+def strided_cnn_dropout():
+    """Three 3x3 'valid' convolutions with stride 2 (32, 64, 128 filters), then
+    dropout 0.2, Dense 512, dropout 0.2 and a softmax layer."""
+    return keras.Sequential(
+        [keras.Input(shape=IMAGE_SHAPE)]
+        + [layers.Conv2D(f, 3, strides=2, padding="valid", activation="relu") for f in (32, 64, 128)]
+        + [layers.Flatten(), layers.Dropout(0.2),
+           layers.Dense(512, activation="relu"), layers.Dropout(0.2),
+           layers.Dense(NUM_CLASSES, activation="softmax")],
+        name="strided_cnn_dropout",
+    )
+
+
+def wide_cnn_bn():
+    """Three blocks of [Conv2D 3x3 -> MaxPool 2 -> BatchNorm] with 128, 256 and
+    512 filters, then Dense 1024, Dense 1024 and a softmax layer."""
+    blocks = []
+    for filters in (128, 256, 512):
+        blocks += [layers.Conv2D(filters, 3, activation="relu"), layers.MaxPooling2D(2),
+                   layers.BatchNormalization()]
+    return keras.Sequential(
+        [keras.Input(shape=IMAGE_SHAPE)] + blocks
+        + [layers.Flatten(), layers.Dense(1024, activation="relu"),
+           layers.Dense(1024, activation="relu"), layers.Dense(NUM_CLASSES, activation="softmax")],
+        name="wide_cnn_bn",
+    )
+
+
+def deep_narrow_cnn():
+    """Pairs of 3x3 'same' convolutions narrowing 64-32, 32-16, 16-8, each pair
+    followed by max pooling, then Flatten, Dense 128 and a softmax layer.
+
+    The published version has no Flatten and passes the activations to
+    `model.add` instead of the layers, so it does not run as printed; this is
+    what it evidently meant.
+    """
+    stack = [keras.Input(shape=IMAGE_SHAPE)]
+    for first, second in ((64, 32), (32, 16), (16, 8)):
+        stack += [layers.Conv2D(first, 3, padding="same", activation="relu"),
+                  layers.Conv2D(second, 3, padding="same", activation="relu"),
+                  layers.MaxPooling2D(2)]
+    stack += [layers.Flatten(), layers.Dense(128, activation="relu"),
+              layers.Dense(NUM_CLASSES, activation="softmax")]
+    return keras.Sequential(stack, name="deep_narrow_cnn")
+
+
+BUILDERS = {
+    "dense_baseline": dense_baseline,
+    "strided_cnn": strided_cnn,
+    "strided_cnn_dropout": strided_cnn_dropout,
+    "wide_cnn_bn": wide_cnn_bn,
+    "deep_narrow_cnn": deep_narrow_cnn,
+}
+
+# What each tutorial trained with (all Adam) and the test accuracy it reported.
+TUTORIAL_SETTINGS = {
+    "dense_baseline": {"epochs": 10, "batch_size": 32, "labels": "integer",
+                       "reported_train_accuracy": 0.885, "reported_test_accuracy": 0.871},
+    "strided_cnn": {"epochs": 10, "batch_size": 32, "labels": "integer",
+                    "reported_train_accuracy": 0.942, "reported_test_accuracy": 0.907},
+    "strided_cnn_dropout": {"epochs": 10, "batch_size": 32, "labels": "integer",
+                            "reported_train_accuracy": None, "reported_test_accuracy": 0.90},
+    "wide_cnn_bn": {"epochs": 10, "batch_size": 64, "labels": "one-hot",
+                    "reported_train_accuracy": None, "reported_test_accuracy": None},
+    "deep_narrow_cnn": {"epochs": 7, "batch_size": 32, "labels": "integer",
+                        "reported_train_accuracy": None, "reported_test_accuracy": 0.9137},
+}
+
+
+def build_model(model_id):
+    """Build one of the book's models by its id (see BUILDERS)."""
+    if model_id not in BUILDERS:
+        raise ValueError(f"Unknown model id {model_id!r}; choose one of: {', '.join(BUILDERS)}.")
+    return BUILDERS[model_id]()
