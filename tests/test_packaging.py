@@ -1,6 +1,7 @@
 """`helpers` installs as a package (pip install -e . locally, pip install
 git+<repository> on Colab) without dragging in pinned heavy dependencies."""
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -9,9 +10,13 @@ from conftest import ROOT
 
 
 def test_wheel_contains_the_helpers_package_and_only_light_dependencies(tmp_path):
+    # Build from a copy, so that setuptools' build/ folder never lands in the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "_build", "build", "*.egg-info", "__pycache__", "notebooks", "results"))
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(tmp_path), str(ROOT)],
+         "--wheel-dir", str(tmp_path), str(source)],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
