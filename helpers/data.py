@@ -37,6 +37,7 @@ CLASS_NAMES = (
     "Ankle boot",
 )
 """The ten Fashion-MNIST classes, indexed by label (0-9)."""
+NUM_CLASSES = len(CLASS_NAMES)
 
 # Pixel statistics of the official data on the 0-255 scale, as published by the
 # dataset's authors; the dataset chapter checks the loaded arrays against them.
@@ -296,3 +297,30 @@ def scale_images(images, channel_axis: bool = True) -> np.ndarray:
         )
     scaled = images.astype(np.float32) / np.float32(255.0)
     return scaled[..., np.newaxis] if channel_axis else scaled
+
+
+def stratified_split(labels, size, seed=0):
+    """Pick `size` indices with the same number from every class, at random.
+
+    Returns `(rest, picked)`: two sorted index arrays that together cover every
+    position of `labels` once. `size` must be a multiple of the number of
+    classes present, so that each class gives exactly size / classes indices.
+    """
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise ValueError(f"size must be a non-negative integer, got {size!r}.")
+    if size % len(classes):
+        raise ValueError(f"size {size} is not a multiple of the {len(classes)} classes present; "
+                         f"use for example {size - size % len(classes)} or {size + len(classes) - size % len(classes)}.")
+    per_class = size // len(classes)
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in classes:
+        members = np.flatnonzero(labels == label)
+        if per_class > len(members):
+            raise ValueError(f"size {size} needs {per_class} images of class {label}, which has only {len(members)}.")
+        picked.append(rng.choice(members, per_class, replace=False))
+    picked = np.sort(np.concatenate(picked)) if picked else np.array([], dtype=int)
+    rest = np.setdiff1d(np.arange(len(labels)), picked)
+    return rest, picked

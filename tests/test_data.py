@@ -296,3 +296,26 @@ def test_env_var_can_point_at_the_real_data(monkeypatch):
 def test_class_names_in_label_order():
     assert data.CLASS_NAMES[0] == "T-shirt/top" and data.CLASS_NAMES[9] == "Ankle boot"
     assert len(data.CLASS_NAMES) == len(set(data.CLASS_NAMES)) == 10
+
+
+# --- stratified splits ---------------------------------------------------------------
+
+
+def test_stratified_split_takes_equal_numbers_per_class_reproducibly():
+    labels = np.repeat(np.arange(10), 50)
+    rest, picked = data.stratified_split(labels, 100, seed=3)
+    assert np.bincount(labels[picked]).tolist() == [10] * 10
+    assert sorted(np.concatenate([rest, picked]).tolist()) == list(range(500))
+    again_rest, again_picked = data.stratified_split(labels, 100, seed=3)
+    np.testing.assert_array_equal(picked, again_picked)
+    assert not np.array_equal(picked, data.stratified_split(labels, 100, seed=4)[1])
+
+
+@pytest.mark.parametrize("size, message", [
+    (15, "not a multiple of the 10 classes present; use for example 10 or 20"),
+    (-10, "non-negative integer"),
+    (1000, "needs 100 images of class 0, which has only 50"),
+])
+def test_stratified_split_refuses_impossible_sizes(size, message):
+    with pytest.raises(ValueError, match=message):
+        data.stratified_split(np.repeat(np.arange(10), 50), size)

@@ -1,0 +1,221 @@
+"""Training, evaluating and recording the book's models, the same way every time.
+
+The rules the training chapters follow, in code:
+
+* a validation split carved from the 60,000 training images (stratified, seeded)
+  guides every choice; the 10,000 test images are used once, at the end;
+* seeds are fixed and TensorFlow's ops made deterministic, so a rerun on the
+  same machine gives the same curves;
+* every trained model leaves a JSON results file that later chapters read;
+  runs with anything other than the tutorial's full settings are "quick" and
+  go to a separate folder, so they never overwrite the results the book shows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from helpers import data
+
+
+def set_seed(seed: int):
+    """Seed Python, NumPy and the backend, and make TensorFlow's ops deterministic."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+@dataclass
+class Splits:
+    """Scaled float32 images with a channel axis, and integer labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_splits(validation_size=6000, train_subset=None, seed=0) -> Splits:
+    """Fashion-MNIST as train / validation / test.
+
+    `validation_size` images (an equal number per class) are held out of the
+    official training set; `train_subset`, if given, keeps only that many of
+    the remaining training images (a stratified subset, for quick runs). The
+    test set is always the full official one.
+    """
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
+    train_index, val_index = data.stratified_split(y_train, validation_size, seed=seed)
+    if train_subset is not None and train_subset != len(train_index):
+        if not 0 < train_subset < len(train_index):
+            raise ValueError(f"train_subset must be between 1 and {len(train_index)} "
+                             f"(the training images left after validation), got {train_subset}.")
+        _, chosen = data.stratified_split(y_train[train_index], train_subset, seed=seed)
+        train_index = train_index[chosen]
+    return Splits(
+        data.scale_images(x_train[train_index]), y_train[train_index],
+        data.scale_images(x_train[val_index]), y_train[val_index],
+        data.scale_images(x_test), y_test,
+    )
+
+
+def train(model, splits: Splits, epochs: int, batch_size: int, labels="integer"):
+    """Compile with Adam and the loss that matches the labels, then fit.
+
+    `labels` is "integer" (sparse categorical cross-entropy) or "one-hot"
+    (categorical cross-entropy, labels converted here). Keras prints one line
+    per epoch. Returns (history as a dict of lists, seconds spent in fit).
+    """
+    import keras
+
+    if labels == "integer":
+        loss, y_train, y_val = "sparse_categorical_crossentropy", splits.y_train, splits.y_val
+    elif labels == "one-hot":
+        loss = "categorical_crossentropy"
+        y_train, y_val = (keras.utils.to_categorical(y, data.NUM_CLASSES) for y in (splits.y_train, splits.y_val))
+    else:
+        raise ValueError(f"labels must be 'integer' or 'one-hot', got {labels!r}.")
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    start = time.perf_counter()
+    history = model.fit(splits.x_train, y_train, validation_data=(splits.x_val, y_val),
+                        epochs=epochs, batch_size=batch_size, verbose=2)
+    return history.history, time.perf_counter() - start
+
+
+def predict_classes(model, images, batch_size=1024):
+    """The predicted class of each image: the argmax of the softmax output.
+
+    (Not a threshold at 0.5: a row with no probability above 0.5 still has a
+    most likely class.)
+    """
+    return np.argmax(model.predict(images, batch_size=batch_size, verbose=0), axis=1)
+
+
+def confusion_matrix(y_true, y_pred, num_classes=10, normalize=True):
+    """Rows: true class, columns: predicted class. Normalised, each row sums to 1."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}.")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if y.size and (y.min() < 0 or y.max() >= num_classes):
+            raise ValueError(f"{name} holds labels outside 0..{num_classes - 1}; pass class indices, not probabilities.")
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)
+    if not normalize:
+        return counts
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+
+
+def most_confused(matrix, class_names=data.CLASS_NAMES, top=5):
+    """The largest off-diagonal cells of a row-normalised confusion matrix."""
+    import pandas as pd
+
+    off = np.array(matrix, dtype=float)
+    np.fill_diagonal(off, -1)
+    order = np.argsort(off, axis=None)[::-1][:top]
+    rows = [(class_names[t], class_names[p], off[t, p]) for t, p in zip(*np.unravel_index(order, off.shape))]
+    return pd.DataFrame(rows, columns=["true class", "predicted as", "share of the true class"])
+
+
+def device_description() -> str:
+    """CPU model and core count, or the GPU(s) TensorFlow sees."""
+    try:
+        import tensorflow as tf
+
+        gpus = [tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                for g in tf.config.list_physical_devices("GPU")]
+    except ImportError:
+        gpus = []
+    if gpus:
+        return ", ".join(gpus)
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
+def project_root(start=None) -> Path | None:
+    """The book's repository root (the folder with _toc.yml) above `start`, if any."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "helpers").is_dir():
+            return folder
+    return None
+
+
+def results_dir(quick: bool, dataset="fashion_mnist", start=None) -> Path:
+    """Where results files go: results/<dataset>/ in the repository for full
+    runs, results/quick/<dataset>/ for quick ones; ./results/... outside a
+    checkout (on Colab)."""
+    root = project_root(start) or Path(start or Path.cwd())
+    return root / "results" / ("quick" if quick else "") / dataset
+
+
+def write_results(record: dict, quick: bool, start=None) -> Path:
+    """Write one model's results as JSON, named after record["model"]."""
+    required = {"model", "params", "epochs", "batch_size", "train_seconds", "seconds_per_epoch",
+                "train_accuracy", "val_accuracy", "test_accuracy", "test_loss", "reported_test_accuracy"}
+    missing = required - set(record)
+    if missing:
+        raise ValueError(f"the results record lacks {', '.join(sorted(missing))}.")
+    import keras
+
+    record = dict(record)
+    record.update({
+        "keras_backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "tensorflow_version": _tensorflow_version(),
+        "device": device_description(),
+        "quick": bool(quick),
+        "date": datetime.date.today().isoformat(),
+    })
+    folder = results_dir(quick, start=start)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{record['model']}.json"
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def _tensorflow_version():
+    try:
+        import tensorflow as tf
+
+        return tf.__version__
+    except ImportError:
+        return None
+
+
+def read_results(quick=False, dataset="fashion_mnist", start=None):
+    """All results files of a dataset as a DataFrame indexed by model id.
+
+    Raises FileNotFoundError, naming the folder and the notebooks to run, if
+    there are none.
+    """
+    import pandas as pd
+
+    folder = results_dir(quick, dataset, start=start)
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(
+            f"No results files in {folder}. Run the training notebooks first "
+            "(they write one JSON file per model there).")
+    return pd.DataFrame([json.loads(f.read_text()) for f in files]).set_index("model")

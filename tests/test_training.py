@@ -1,0 +1,120 @@
+"""Tests of helpers.training: splits, metrics, and the results files."""
+
+import json
+
+import helpers  # noqa: F401  (quiet TensorFlow first)
+import keras
+import numpy as np
+import pytest
+
+from helpers import data, training
+from test_data import needs_real_data
+
+
+def test_confusion_matrix_counts_and_row_normalises():
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    y_pred = np.array([0, 1, 1, 1, 1, 0])
+    counts = training.confusion_matrix(y_true, y_pred, num_classes=3, normalize=False)
+    np.testing.assert_array_equal(counts, [[1, 2, 0], [0, 2, 0], [1, 0, 0]])
+    rates = training.confusion_matrix(y_true, y_pred, num_classes=3)
+    np.testing.assert_allclose(rates, [[1 / 3, 2 / 3, 0], [0, 1, 0], [1, 0, 0]])
+
+
+def test_confusion_matrix_row_of_an_absent_class_is_zero():
+    rates = training.confusion_matrix(np.array([0, 1]), np.array([0, 0]), num_classes=3)
+    np.testing.assert_allclose(rates[2], 0)
+
+
+@pytest.mark.parametrize("y_true, y_pred, message", [
+    (np.array([0, 1]), np.array([0]), "same shape"),
+    (np.array([0, 10]), np.array([0, 1]), "y_true holds labels outside 0..9"),
+    (np.array([0, 1]), np.array([0.2, 0.9]) * 20, "y_pred holds labels outside"),
+])
+def test_confusion_matrix_refuses_bad_input(y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        training.confusion_matrix(y_true, y_pred)
+
+
+def test_most_confused_lists_largest_off_diagonal_cells():
+    matrix = np.eye(10) * 0.8
+    matrix[6, 0], matrix[2, 4], matrix[9, 7] = 0.15, 0.1, 0.05
+    top = training.most_confused(matrix, top=2)
+    assert top.values.tolist() == [["Shirt", "T-shirt/top", 0.15], ["Pullover", "Coat", 0.1]]
+
+
+def test_predict_classes_takes_the_argmax_not_a_threshold():
+    # Probabilities with no value above 0.5: a 0.5 threshold would call them all class 0.
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Softmax()])
+    logits = np.array([[0.0, 1.0, 0.5], [2.0, 1.9, 0.0], [0.0, 0.0, 0.1]], dtype="float32")
+    assert training.predict_classes(model, logits).tolist() == [1, 0, 2]
+
+
+def fake_checkout(tmp_path):
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    return tmp_path / "notebooks"
+
+
+def record(model="m"):
+    return {"model": model, "params": 10, "epochs": 1, "batch_size": 32, "train_seconds": 1.0,
+            "seconds_per_epoch": 1.0, "train_accuracy": 0.5, "val_accuracy": 0.5,
+            "test_accuracy": 0.5, "test_loss": 1.0, "reported_test_accuracy": None}
+
+
+def test_results_go_to_the_repository_and_quick_runs_elsewhere(tmp_path):
+    notebooks = fake_checkout(tmp_path)
+    full = training.write_results(record(), quick=False, start=notebooks)
+    quick = training.write_results(record(), quick=True, start=notebooks)
+    assert full == tmp_path / "results" / "fashion_mnist" / "m.json"
+    assert quick == tmp_path / "results" / "quick" / "fashion_mnist" / "m.json"
+    saved = json.loads(full.read_text())
+    assert saved["quick"] is False and json.loads(quick.read_text())["quick"] is True
+    assert {"keras_backend", "keras_version", "tensorflow_version", "device", "date"} <= set(saved)
+    table = training.read_results(start=notebooks)
+    assert table.loc["m", "test_accuracy"] == 0.5
+
+
+def test_results_outside_a_checkout_go_below_the_working_folder(tmp_path):
+    assert training.project_root(tmp_path) is None  # like /content on Colab
+    assert training.results_dir(False, start=tmp_path) == tmp_path / "results" / "fashion_mnist"
+    assert training.results_dir(True, start=tmp_path) == tmp_path / "results" / "quick" / "fashion_mnist"
+
+
+def test_incomplete_record_and_missing_results_are_explained(tmp_path):
+    notebooks = fake_checkout(tmp_path)
+    incomplete = record()
+    del incomplete["test_loss"]
+    with pytest.raises(ValueError, match="lacks test_loss"):
+        training.write_results(incomplete, quick=False, start=notebooks)
+    with pytest.raises(FileNotFoundError, match="Run the training notebooks first"):
+        training.read_results(start=notebooks)
+
+
+@needs_real_data
+def test_load_splits_are_stratified_disjoint_and_scaled():
+    splits = training.load_splits(validation_size=6000, train_subset=5000, seed=1)
+    assert splits.x_train.shape == (5000, 28, 28, 1) and splits.x_train.dtype == np.float32
+    assert np.bincount(splits.y_train).tolist() == [500] * 10
+    assert np.bincount(splits.y_val).tolist() == [600] * 10
+    assert splits.x_test.shape == (10000, 28, 28, 1)
+    assert float(splits.x_train.max()) <= 1.0
+    with pytest.raises(ValueError, match="train_subset must be between 1 and 54000"):
+        training.load_splits(train_subset=60000)
+
+
+@needs_real_data
+@pytest.mark.parametrize("labels", ["integer", "one-hot"])
+def test_train_runs_with_both_label_encodings(labels):
+    training.set_seed(0)
+    splits = training.load_splits(validation_size=100, train_subset=200, seed=0)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    history, seconds = training.train(model, splits, epochs=1, batch_size=64, labels=labels)
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"} and seconds > 0
+
+
+def test_train_refuses_an_unknown_label_encoding():
+    splits = training.Splits(*(np.zeros((10, 28, 28, 1)), np.zeros(10, int)) * 3)
+    with pytest.raises(ValueError, match="labels must be 'integer' or 'one-hot'"):
+        training.train(keras.Sequential([keras.Input((28, 28, 1))]), splits, 1, 1, labels="onehot")
