@@ -115,3 +115,19 @@ def build_model(model_id):
     if model_id not in BUILDERS:
         raise ValueError(f"Unknown model id {model_id!r}; choose one of: {', '.join(BUILDERS)}.")
     return BUILDERS[model_id]()
+
+
+def conv_activations(model, image):
+    """The output of every Conv2D layer of `model` for one image (h, w, c).
+
+    Returns a list of (layer name, array of shape (height, width, filters)).
+    """
+    import numpy as np
+
+    convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    if not convs:
+        raise ValueError(f"model {model.name!r} has no Conv2D layer to show.")
+    probe = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in convs])
+    outputs = probe(np.asarray(image, dtype="float32")[None])
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return [(layer.name, np.asarray(out)[0]) for layer, out in zip(convs, outputs)]

@@ -207,3 +207,37 @@ def with_thousands(table):
         if is_integer_dtype(table[column].dtype):
             table[column] = table[column].map("{:,}".format)
     return table
+
+
+def plot_history(history, title=None):
+    """Loss and accuracy per epoch, training vs validation, side by side."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, metric in zip(axes, ["loss", "accuracy"]):
+        ax.plot(epochs, history[metric], "o-", label="training")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], "s-", label="validation")
+        ax.set(xlabel="epoch", ylabel=metric, title=metric)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_confusion_matrix(matrix, class_names, title=None):
+    """A row-normalised confusion matrix as an annotated seaborn heatmap."""
+    import seaborn as sns
+
+    matrix = np.asarray(matrix)
+    if matrix.shape != (len(class_names), len(class_names)):
+        raise ValueError(f"a {len(class_names)}-class confusion matrix must be "
+                         f"{len(class_names)}x{len(class_names)}, got {matrix.shape}.")
+    fig, ax = plt.subplots(figsize=(7.5, 6.2), layout="constrained")
+    sns.heatmap(matrix, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, square=True,
+                xticklabels=class_names, yticklabels=class_names, annot_kws={"size": 7},
+                cbar_kws={"label": "share of the true class"}, ax=ax)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    if title:
+        ax.set_title(title)
+    return fig

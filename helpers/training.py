@@ -219,3 +219,46 @@ def read_results(quick=False, dataset="fashion_mnist", start=None):
             f"No results files in {folder}. Run the training notebooks first "
             "(they write one JSON file per model there).")
     return pd.DataFrame([json.loads(f.read_text()) for f in files]).set_index("model")
+
+
+def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed: int):
+    """Build, train and test one of the book's models, and write its results file.
+
+    Uses the loss that matches the tutorial's labels. The run counts as *quick*
+    (results go to results/quick/) unless it used all 60,000 training images
+    and the tutorial's epochs and batch size. Returns (model, history, record).
+    """
+    import keras
+
+    from helpers import models
+
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    set_seed(seed)
+    model = models.build_model(model_id)
+    history, seconds = train(model, splits, epochs, batch_size, labels=settings["labels"])
+    y_test = splits.y_test
+    if settings["labels"] == "one-hot":
+        y_test = keras.utils.to_categorical(y_test, data.NUM_CLASSES)
+    test_loss, test_accuracy = model.evaluate(splits.x_test, y_test, batch_size=1024, verbose=0)
+    quick = (len(splits.x_train) + len(splits.x_val) < 60000
+             or (epochs, batch_size) != (settings["epochs"], settings["batch_size"]))
+    record = {
+        "model": model_id,
+        "params": model.count_params(),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "seed": seed,
+        "labels": settings["labels"],
+        "train_images": len(splits.x_train),
+        "validation_images": len(splits.x_val),
+        "train_seconds": round(seconds, 1),
+        "seconds_per_epoch": round(seconds / epochs, 1),
+        "train_accuracy": float(history["accuracy"][-1]),  # last epoch, as Keras reports it
+        "val_accuracy": float(history["val_accuracy"][-1]),
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "reported_test_accuracy": settings["reported_test_accuracy"],
+        "reported_train_accuracy": settings["reported_train_accuracy"],
+    }
+    write_results(record, quick)
+    return model, history, record

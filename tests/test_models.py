@@ -37,3 +37,11 @@ def test_every_model_maps_images_to_class_probabilities(model_id):
 def test_unknown_model_id_lists_the_choices():
     with pytest.raises(ValueError, match="Unknown model id 'resnet'.*dense_baseline"):
         models.build_model("resnet")
+
+
+def test_conv_activations_returns_every_conv_output():
+    model = models.strided_cnn()
+    maps = models.conv_activations(model, np.zeros((28, 28, 1)))
+    assert [m.shape for _, m in maps] == [(14, 14, 32), (7, 7, 64), (2, 2, 128), (1, 1, 256)]
+    with pytest.raises(ValueError, match="has no Conv2D layer"):
+        models.conv_activations(models.dense_baseline(), np.zeros((28, 28, 1)))

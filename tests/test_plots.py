@@ -62,3 +62,21 @@ def test_with_thousands_formats_only_integer_columns():
     assert shown["n"].tolist() == ["56,000,800,001", "7"]
     assert shown["x"].tolist() == [0.5, 1.25] and shown["s"].tolist() == ["a", "b"]
     assert table["n"].dtype.kind == "i"  # the original is untouched
+
+
+def test_plot_history_draws_training_and_validation():
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.6, 0.8], "val_accuracy": [0.5, 0.7]}
+    fig = plots.plot_history(history)
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["loss", "accuracy"]
+    assert [len(ax.get_lines()) for ax in axes] == [2, 2]
+    np.testing.assert_allclose(axes[1].get_lines()[1].get_ydata(), [0.5, 0.7])
+    plt.close(fig)
+
+
+def test_plot_confusion_matrix_annotates_every_cell_and_checks_its_shape():
+    fig = plots.plot_confusion_matrix(np.eye(3), ["a", "b", "c"])
+    assert len(fig.get_axes()[0].texts) == 9
+    plt.close(fig)
+    with pytest.raises(ValueError, match="must be 3x3, got \\(2, 2\\)"):
+        plots.plot_confusion_matrix(np.eye(2), ["a", "b", "c"])

@@ -118,3 +118,16 @@ def test_train_refuses_an_unknown_label_encoding():
     splits = training.Splits(*(np.zeros((10, 28, 28, 1)), np.zeros(10, int)) * 3)
     with pytest.raises(ValueError, match="labels must be 'integer' or 'one-hot'"):
         training.train(keras.Sequential([keras.Input((28, 28, 1))]), splits, 1, 1, labels="onehot")
+
+
+@needs_real_data
+def test_run_and_record_marks_small_runs_quick_and_writes_them_apart(tmp_path, monkeypatch):
+    notebooks = fake_checkout(tmp_path)
+    monkeypatch.chdir(notebooks)
+    splits = training.load_splits(validation_size=100, train_subset=300, seed=0)
+    model, history, rec = training.run_and_record("dense_baseline", splits, epochs=1, batch_size=64, seed=0)
+    assert rec["params"] == 59130 and rec["train_images"] == 300 and len(history["loss"]) == 1
+    assert 0 <= rec["test_accuracy"] <= 1 and rec["reported_test_accuracy"] == 0.871
+    saved = json.loads((tmp_path / "results" / "quick" / "fashion_mnist" / "dense_baseline.json").read_text())
+    assert saved["quick"] is True and saved["test_accuracy"] == rec["test_accuracy"]
+    assert not (tmp_path / "results" / "fashion_mnist").exists()
