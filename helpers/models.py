@@ -127,7 +127,7 @@ def conv_activations(model, image):
     convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
     if not convs:
         raise ValueError(f"model {model.name!r} has no Conv2D layer to show.")
-    probe = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in convs])
+    probe = keras.Model(inputs=model.inputs[0], outputs=[layer.output for layer in convs])
     outputs = probe(np.asarray(image, dtype="float32")[None])
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return [(layer.name, np.asarray(out)[0]) for layer, out in zip(convs, outputs)]

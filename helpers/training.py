@@ -91,8 +91,27 @@ def train(model, splits: Splits, epochs: int, batch_size: int, labels="integer")
     model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
     start = time.perf_counter()
     history = model.fit(splits.x_train, y_train, validation_data=(splits.x_val, y_val),
-                        epochs=epochs, batch_size=batch_size, verbose=2)
+                        epochs=epochs, batch_size=batch_size, verbose=0,
+                        callbacks=[epoch_logger(epochs)])
     return history.history, time.perf_counter() - start
+
+
+def epoch_logger(epochs):
+    """A Keras callback that prints one compact line per epoch (no progress bar)."""
+    import keras
+
+    class EpochLine(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            metrics = "  ".join(f"{name} {logs[name]:.4f}" for name in
+                                ("loss", "accuracy", "val_loss", "val_accuracy") if name in logs)
+            print(f"epoch {epoch + 1:>2}/{epochs}  {time.perf_counter() - self.started:5.1f} s  {metrics}",
+                  flush=True)
+
+    return EpochLine()
 
 
 def predict_classes(model, images, batch_size=1024):
@@ -259,6 +278,7 @@ def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed:
         "test_loss": float(test_loss),
         "reported_test_accuracy": settings["reported_test_accuracy"],
         "reported_train_accuracy": settings["reported_train_accuracy"],
+        "quick": quick,
     }
     write_results(record, quick)
     return model, history, record

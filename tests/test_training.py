@@ -131,3 +131,12 @@ def test_run_and_record_marks_small_runs_quick_and_writes_them_apart(tmp_path, m
     saved = json.loads((tmp_path / "results" / "quick" / "fashion_mnist" / "dense_baseline.json").read_text())
     assert saved["quick"] is True and saved["test_accuracy"] == rec["test_accuracy"]
     assert not (tmp_path / "results" / "fashion_mnist").exists()
+
+
+def test_epoch_logger_prints_one_line_per_epoch(capsys):
+    logger = training.epoch_logger(3)
+    logger.on_epoch_begin(0)
+    logger.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.75})
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.startswith("epoch  1/3") and "accuracy 0.8000" in out and "val_accuracy 0.7500" in out
