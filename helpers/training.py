@@ -159,8 +159,11 @@ def device_description() -> str:
                 for g in tf.config.list_physical_devices("GPU")]
     except ImportError:
         gpus = []
-    if gpus:
-        return ", ".join(gpus)
+    return ", ".join(gpus) if gpus else cpu_description()
+
+
+def cpu_description() -> str:
+    """The CPU model (from /proc/cpuinfo where there is one) and the core count."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -22,8 +22,6 @@ import argparse
 import base64
 import datetime
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -101,20 +99,15 @@ def execute(notebook: Path, output: Path, parameters: dict) -> float:
 
 
 def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """CPU model, core count and any NVIDIA GPU, for the runtime table."""
+    from helpers.training import cpu_description
+
     gpus = []
     if shutil.which("nvidia-smi"):
         query = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
                                capture_output=True, text=True)
         gpus = [g.strip() for g in query.stdout.splitlines() if g.strip()] if query.returncode == 0 else []
-    return f"{cpu}, {os.cpu_count()} cores, " + (", ".join(gpus) if gpus else "no GPU")
+    return f"{cpu_description()}, " + (", ".join(gpus) if gpus else "no GPU")
 
 
 def format_duration(seconds: float) -> str:

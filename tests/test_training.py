@@ -140,3 +140,10 @@ def test_epoch_logger_prints_one_line_per_epoch(capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1
     assert out.startswith("epoch  1/3") and "accuracy 0.8000" in out and "val_accuracy 0.7500" in out
+
+
+def test_device_description_names_the_cpu_and_its_cores():
+    import os
+
+    assert training.cpu_description().endswith(f", {os.cpu_count()} cores")
+    assert training.device_description()  # a CPU line here, GPU names where TensorFlow sees one
