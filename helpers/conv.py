@@ -29,7 +29,7 @@ def _positive_int(value, name):
     return int(value)
 
 
-def _pair(value, name):
+def as_pair(value, name):
     """An int or a pair of ints -> a pair of positive ints (rows, columns)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
@@ -122,7 +122,7 @@ def conv2d(image, kernel, stride=1, padding="valid"):
     Returns (out_h, out_w), or (out_h, out_w, filters) for a 4-D kernel.
     No bias is added: add it yourself, it is one number per filter.
     """
-    stride_hw = _pair(stride, "stride")
+    stride_hw = as_pair(stride, "stride")
     padding = _check_padding(padding)
     x, _ = _as_hwc(image)
     kernel = np.asarray(kernel, dtype=np.float64)
@@ -153,8 +153,8 @@ def pool2d(image, pool_size=2, stride=None, padding="valid", mode="max"):
     """
     if mode not in ("max", "average"):
         raise ValueError(f"mode must be 'max' or 'average', got {mode!r}.")
-    pool_hw = _pair(pool_size, "pool_size")
-    stride_hw = pool_hw if stride is None else _pair(stride, "stride")
+    pool_hw = as_pair(pool_size, "pool_size")
+    stride_hw = pool_hw if stride is None else as_pair(stride, "stride")
     padding = _check_padding(padding)
     x, has_channels = _as_hwc(image)
     if mode == "max":

@@ -128,7 +128,7 @@ def _convolution_frame(axes, image, kernel, stride, padding, step):
     from helpers import conv
 
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
-    (sh, sw), (kh, kw) = conv._pair(stride, "stride"), kernel.shape
+    (sh, sw), (kh, kw) = conv.as_pair(stride, "stride"), kernel.shape
     (top, bottom), (left, right) = (conv.padding_amounts(n, k, s, padding)
                                     for n, k, s in zip(image.shape, (kh, kw), (sh, sw)))
     padded = np.pad(image, ((top, bottom), (left, right)))

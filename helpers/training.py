@@ -79,21 +79,25 @@ def train(model, splits: Splits, epochs: int, batch_size: int, labels="integer")
     (categorical cross-entropy, labels converted here). Keras prints one line
     per epoch. Returns (history as a dict of lists, seconds spent in fit).
     """
-    import keras
-
-    if labels == "integer":
-        loss, y_train, y_val = "sparse_categorical_crossentropy", splits.y_train, splits.y_val
-    elif labels == "one-hot":
-        loss = "categorical_crossentropy"
-        y_train, y_val = (keras.utils.to_categorical(y, data.NUM_CLASSES) for y in (splits.y_train, splits.y_val))
-    else:
-        raise ValueError(f"labels must be 'integer' or 'one-hot', got {labels!r}.")
+    loss = {"integer": "sparse_categorical_crossentropy", "one-hot": "categorical_crossentropy"}.get(labels)
+    y_train, y_val = (encode_labels(y, labels) for y in (splits.y_train, splits.y_val))
     model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
     start = time.perf_counter()
     history = model.fit(splits.x_train, y_train, validation_data=(splits.x_val, y_val),
                         epochs=epochs, batch_size=batch_size, verbose=0,
                         callbacks=[epoch_logger(epochs)])
     return history.history, time.perf_counter() - start
+
+
+def encode_labels(labels, encoding):
+    """Integer labels as they are ("integer") or as one-hot rows ("one-hot")."""
+    if encoding == "integer":
+        return labels
+    if encoding == "one-hot":
+        import keras
+
+        return keras.utils.to_categorical(labels, data.NUM_CLASSES)
+    raise ValueError(f"labels must be 'integer' or 'one-hot', got {encoding!r}.")
 
 
 def epoch_logger(epochs):
@@ -250,17 +254,13 @@ def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed:
     (results go to results/quick/) unless it used all 60,000 training images
     and the tutorial's epochs and batch size. Returns (model, history, record).
     """
-    import keras
-
     from helpers import models
 
     settings = models.TUTORIAL_SETTINGS[model_id]
     set_seed(seed)
     model = models.build_model(model_id)
     history, seconds = train(model, splits, epochs, batch_size, labels=settings["labels"])
-    y_test = splits.y_test
-    if settings["labels"] == "one-hot":
-        y_test = keras.utils.to_categorical(y_test, data.NUM_CLASSES)
+    y_test = encode_labels(splits.y_test, settings["labels"])
     test_loss, test_accuracy = model.evaluate(splits.x_test, y_test, batch_size=1024, verbose=0)
     quick = (len(splits.x_train) + len(splits.x_val) < 60000
              or (epochs, batch_size) != (settings["epochs"], settings["batch_size"]))

@@ -147,3 +147,11 @@ def test_device_description_names_the_cpu_and_its_cores():
 
     assert training.cpu_description().endswith(f", {os.cpu_count()} cores")
     assert training.device_description()  # a CPU line here, GPU names where TensorFlow sees one
+
+
+def test_encode_labels_integer_or_one_hot():
+    labels = np.array([2, 0])
+    assert training.encode_labels(labels, "integer") is labels
+    np.testing.assert_array_equal(training.encode_labels(labels, "one-hot")[0], np.eye(10)[2])
+    with pytest.raises(ValueError, match="labels must be 'integer' or 'one-hot', got 'sparse'"):
+        training.encode_labels(labels, "sparse")
