@@ -241,3 +241,45 @@ def plot_confusion_matrix(matrix, class_names, title=None):
     if title:
         ax.set_title(title)
     return fig
+
+
+def mistakes_gallery(images, labels, probabilities, class_names, count=20, ncols=5, suptitle=None):
+    """The misclassified images a model was most sure of, each titled with its
+    true class, the predicted class (the argmax) and the probability given to it.
+
+    Returns (figure, number of misclassified images).
+    """
+    probabilities = np.asarray(probabilities)
+    labels = np.asarray(labels)
+    if probabilities.ndim != 2 or len(probabilities) != len(labels) or len(images) != len(labels):
+        raise ValueError("mistakes_gallery needs one image, one label and one row of class "
+                         f"probabilities per example; got {len(images)} images, {len(labels)} labels "
+                         f"and probabilities of shape {probabilities.shape}.")
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    if not len(wrong):
+        raise ValueError("no misclassified images to show: every prediction is right.")
+    shown = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]  # most confident first
+    titles = [f"true: {class_names[labels[i]]}\npred: {class_names[predicted[i]]} "
+              f"({confidence[i]:.0%})" for i in shown]
+    fig = image_grid(np.asarray(images)[shown], titles=titles, ncols=ncols, cell_size=1.9,
+                     title_colors=["tab:red"] * len(shown), suptitle=suptitle)
+    return fig, len(wrong)
+
+
+def plot_accuracy_against_time(histories, title=None):
+    """Validation accuracy after each epoch against the training seconds spent
+    so far, one line per model. `histories` maps a model's name to its history
+    (with "val_accuracy" and "seconds" per epoch, as `training.train` returns)."""
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    for name, history in histories.items():
+        missing = {"val_accuracy", "seconds"} - set(history)
+        if missing:
+            raise ValueError(f"the history of {name!r} lacks {', '.join(sorted(missing))}; "
+                             "pass histories recorded by helpers.training.train.")
+        minutes = np.cumsum(history["seconds"]) / 60
+        ax.plot(minutes, history["val_accuracy"], "o-", label=name, markersize=4)
+    ax.set(xlabel="training time (minutes, cumulative)", ylabel="validation accuracy", title=title)
+    ax.legend(loc="lower right")
+    return fig

@@ -80,3 +80,31 @@ def test_plot_confusion_matrix_annotates_every_cell_and_checks_its_shape():
     plt.close(fig)
     with pytest.raises(ValueError, match="must be 3x3, got \\(2, 2\\)"):
         plots.plot_confusion_matrix(np.eye(2), ["a", "b", "c"])
+
+
+def test_mistakes_gallery_shows_the_most_confident_mistakes_first():
+    images = np.random.default_rng(0).random((5, 28, 28))
+    labels = np.array([0, 1, 2, 0, 1])
+    probabilities = np.array([[0.9, 0.1, 0.0],   # right
+                              [0.6, 0.4, 0.0],   # wrong, 60%
+                              [0.1, 0.9, 0.0],   # wrong, 90%
+                              [0.2, 0.3, 0.5],   # wrong, 50%
+                              [0.0, 1.0, 0.0]])  # right
+    fig, wrong = plots.mistakes_gallery(images, labels, probabilities, ["a", "b", "c"], count=2)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert wrong == 3 and titles == ["true: c\npred: b (90%)", "true: b\npred: a (60%)"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one row of class probabilities per example"):
+        plots.mistakes_gallery(images, labels, probabilities[:4], ["a", "b", "c"])
+    with pytest.raises(ValueError, match="every prediction is right"):
+        plots.mistakes_gallery(images[:1], labels[:1], probabilities[:1], ["a", "b", "c"])
+
+
+def test_plot_accuracy_against_time_uses_cumulative_minutes():
+    fig = plots.plot_accuracy_against_time(
+        {"m": {"val_accuracy": [0.5, 0.7], "seconds": [60, 120]}})
+    x, y = fig.axes[0].lines[0].get_data()
+    assert x.tolist() == [1, 3] and y.tolist() == [0.5, 0.7]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="lacks seconds"):
+        plots.plot_accuracy_against_time({"m": {"val_accuracy": [0.5]}})

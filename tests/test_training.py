@@ -47,6 +47,24 @@ def test_predict_classes_takes_the_argmax_not_a_threshold():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Softmax()])
     logits = np.array([[0.0, 1.0, 0.5], [2.0, 1.9, 0.0], [0.0, 0.0, 0.1]], dtype="float32")
     assert training.predict_classes(model, logits).tolist() == [1, 0, 2]
+    classes, probabilities = training.predict_classes(model, logits, with_probabilities=True)
+    assert classes.tolist() == [1, 0, 2] and probabilities.shape == (3, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1)
+
+
+@pytest.mark.parametrize("gpus, asked, expected", [
+    ([], None, False), (["GPU:0"], None, True), ([], True, True), (["GPU:0"], False, False)])
+def test_set_seed_makes_ops_deterministic_on_gpus_or_when_asked(monkeypatch, gpus, asked, expected):
+    import tensorflow as tf
+
+    switched_on = []
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: gpus)
+    monkeypatch.setattr(tf.config.experimental, "enable_op_determinism", lambda: switched_on.append(1))
+    training.set_seed(3, deterministic_ops=asked)
+    assert bool(switched_on) is expected
+    first = np.random.rand(3)
+    training.set_seed(3, deterministic_ops=asked)
+    assert np.array_equal(first, np.random.rand(3))
 
 
 def fake_checkout(tmp_path):
@@ -127,6 +145,9 @@ def test_run_and_record_marks_small_runs_quick_and_writes_them_apart(tmp_path, m
     splits = training.load_splits(validation_size=100, train_subset=300, seed=0)
     model, history, rec = training.run_and_record("dense_baseline", splits, epochs=1, batch_size=64, seed=0)
     assert rec["params"] == 59130 and rec["train_images"] == 300 and len(history["loss"]) == 1
+    assert len(rec["history"]["seconds"]) == 1 and rec["history"]["val_accuracy"] == [
+        round(history["val_accuracy"][0], 5)]
+    assert rec["tutorial_epochs"] == 10
     assert 0 <= rec["test_accuracy"] <= 1 and rec["reported_test_accuracy"] == 0.871
     saved = json.loads((tmp_path / "results" / "quick" / "fashion_mnist" / "dense_baseline.json").read_text())
     assert saved["quick"] is True and saved["test_accuracy"] == rec["test_accuracy"]
@@ -155,3 +176,50 @@ def test_encode_labels_integer_or_one_hot():
     np.testing.assert_array_equal(training.encode_labels(labels, "one-hot")[0], np.eye(10)[2])
     with pytest.raises(ValueError, match="labels must be 'integer' or 'one-hot', got 'sparse'"):
         training.encode_labels(labels, "sparse")
+
+
+@needs_real_data
+def test_training_twice_with_one_seed_gives_identical_weights():
+    # The book's promise: a rerun on the same machine gives the same curve.
+    splits = training.load_splits(validation_size=100, train_subset=250, seed=0)
+
+    def weights_after_training():
+        training.set_seed(7)
+        model = keras.Sequential([keras.Input((28, 28, 1)),
+                                  keras.layers.Conv2D(4, 3, strides=2, activation="relu"),
+                                  keras.layers.Flatten(), keras.layers.Dropout(0.2),
+                                  keras.layers.Dense(10, activation="softmax")])
+        history, _ = training.train(model, splits, epochs=2, batch_size=32)
+        return history["loss"], model.get_weights()
+
+    (loss_a, weights_a), (loss_b, weights_b) = weights_after_training(), weights_after_training()
+    assert loss_a == loss_b
+    assert all(np.array_equal(a, b) for a, b in zip(weights_a, weights_b))
+
+
+@pytest.mark.parametrize("model_id", ["dense_baseline", "wide_cnn_bn"])
+def test_full_runs_need_all_images_and_the_book_epochs(tmp_path, monkeypatch, model_id):
+    # A fake training run, to test only the quick/full decision.
+    from helpers import models
+
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    monkeypatch.chdir(fake_checkout(tmp_path))
+    monkeypatch.setattr(models, "build_model", lambda _: keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]))
+
+    def fake_train(model, splits, epochs, batch_size, labels):
+        model.compile(loss="categorical_crossentropy" if labels == "one-hot" else
+                      "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return {"loss": [1.0] * epochs, "accuracy": [0.5] * epochs, "val_loss": [1.0] * epochs,
+                "val_accuracy": [0.5] * epochs, "seconds": [1.0] * epochs}, float(epochs)
+
+    monkeypatch.setattr(training, "train", fake_train)
+    n_val = settings["validation_size"]
+    images = lambda n: np.zeros((n, 28, 28, 1), "float32")  # noqa: E731
+    full = training.Splits(images(60000 - n_val), np.zeros(60000 - n_val, int),
+                           images(n_val), np.zeros(n_val, int), images(20), np.arange(20) % 10)
+    batch = settings["batch_size"]
+    assert training.run_and_record(model_id, full, settings["book_epochs"], batch, 0)[2]["quick"] is False
+    assert training.run_and_record(model_id, full, settings["book_epochs"] - 1, batch, 0)[2]["quick"] is True
+    assert training.run_and_record(model_id, full, settings["book_epochs"], batch * 2, 0)[2]["quick"] is True
+    assert (tmp_path / "results" / "fashion_mnist" / f"{model_id}.json").is_file()
