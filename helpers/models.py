@@ -115,6 +115,14 @@ TUTORIAL_SETTINGS = {
     "deep_narrow_cnn": {"epochs": 7, "batch_size": 32, "labels": "integer",
                         "reported_train_accuracy": None, "reported_test_accuracy": 0.9137},
 }
+# The chapter (notebook) that trains each model and writes its results file.
+CHAPTERS = {
+    "dense_baseline": "05_dense_vs_cnn.ipynb",
+    "strided_cnn": "05_dense_vs_cnn.ipynb",
+    "strided_cnn_dropout": "06_dropout_and_batchnorm.ipynb",
+    "wide_cnn_bn": "06_dropout_and_batchnorm.ipynb",
+    "deep_narrow_cnn": "07_deep_narrow_cnn.ipynb",
+}
 for _settings in TUTORIAL_SETTINGS.values():
     _settings.setdefault("validation_size", 6000)
     _settings.setdefault("book_epochs", _settings["epochs"])

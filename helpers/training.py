@@ -271,6 +271,21 @@ def read_results(quick=False, dataset="fashion_mnist", start=None):
     return pd.DataFrame([json.loads(f.read_text()) for f in files]).set_index("model")
 
 
+def read_result(model_id, quick=False, dataset="fashion_mnist", start=None) -> dict:
+    """One model's results file as a dict; if it is missing, say which
+    chapter writes it."""
+    from helpers import models
+
+    path = results_dir(quick, dataset, start=start) / f"{model_id}.json"
+    if not path.is_file():
+        chapter = models.CHAPTERS.get(model_id, "the chapter that trains it")
+        kind = "quick" if quick else "full"
+        raise FileNotFoundError(f"No {kind} results for {model_id!r}: {path} does not exist. "
+                                f"Run {chapter} first{' with its quick settings' if quick else ''}; "
+                                "it writes this file.")
+    return json.loads(path.read_text())
+
+
 def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed: int):
     """Build, train and test one of the book's models, and write its results file.
 
@@ -278,7 +293,8 @@ def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed:
     (results go to results/quick/) if it used fewer than all 60,000 training
     images, fewer epochs than the book's full run (`models.TUTORIAL_SETTINGS`,
     "book_epochs") or another batch size than the tutorial's. Returns (model,
-    history, record); the record keeps the per-epoch history too.
+    history, record); the record is the results file's content: the
+    per-epoch history, the machine and library versions included.
     """
     from helpers import models
 
@@ -311,5 +327,5 @@ def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed:
         "history": {name: [round(float(v), 5) for v in values] for name, values in history.items()},
         "quick": quick,
     }
-    write_results(record, quick)
-    return model, history, record
+    path = write_results(record, quick)
+    return model, history, json.loads(path.read_text())  # the record as saved, machine included

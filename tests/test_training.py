@@ -147,7 +147,7 @@ def test_run_and_record_marks_small_runs_quick_and_writes_them_apart(tmp_path, m
     assert rec["params"] == 59130 and rec["train_images"] == 300 and len(history["loss"]) == 1
     assert len(rec["history"]["seconds"]) == 1 and rec["history"]["val_accuracy"] == [
         round(history["val_accuracy"][0], 5)]
-    assert rec["tutorial_epochs"] == 10
+    assert rec["tutorial_epochs"] == 10 and rec["device"] == training.device_description()
     assert 0 <= rec["test_accuracy"] <= 1 and rec["reported_test_accuracy"] == 0.871
     saved = json.loads((tmp_path / "results" / "quick" / "fashion_mnist" / "dense_baseline.json").read_text())
     assert saved["quick"] is True and saved["test_accuracy"] == rec["test_accuracy"]
@@ -223,3 +223,21 @@ def test_full_runs_need_all_images_and_the_book_epochs(tmp_path, monkeypatch, mo
     assert training.run_and_record(model_id, full, settings["book_epochs"] - 1, batch, 0)[2]["quick"] is True
     assert training.run_and_record(model_id, full, settings["book_epochs"], batch * 2, 0)[2]["quick"] is True
     assert (tmp_path / "results" / "fashion_mnist" / f"{model_id}.json").is_file()
+
+
+def test_read_result_names_the_chapter_that_writes_a_missing_file(tmp_path):
+    fake_checkout(tmp_path)
+    training.write_results(record("strided_cnn"), quick=False, start=tmp_path)
+    assert training.read_result("strided_cnn", start=tmp_path)["params"] == 10
+    with pytest.raises(FileNotFoundError, match=r"No quick results for 'strided_cnn'.*"
+                       r"Run 05_dense_vs_cnn.ipynb first with its quick settings"):
+        training.read_result("strided_cnn", quick=True, start=tmp_path)
+
+
+def test_every_model_has_a_chapter_that_exists():
+    from conftest import ROOT
+    from helpers import models
+
+    assert set(models.CHAPTERS) == set(models.BUILDERS)
+    for notebook in models.CHAPTERS.values():
+        assert (ROOT / "notebooks" / notebook).is_file(), notebook
