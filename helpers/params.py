@@ -101,3 +101,32 @@ def parameter_table(model):
         raise ValueError(f"The layers add up to {table['parameters'].sum():,}, "
                          f"but model.count_params() is {model.count_params():,}.")
     return table
+
+
+def multiply_adds(model):
+    """Multiply-adds per image in each Conv2D and Dense layer (forward pass).
+
+    A Conv2D layer does kh * kw * in_channels multiply-adds for every output
+    number: out_h * out_w * filters of them. A Dense layer does one per weight
+    (inputs x units) for each position it is applied at. Training costs about
+    three times the forward pass (forward, then gradients for the inputs and
+    for the weights). Pooling, batch norm and activations, a few operations per
+    number, are left out. Returns a pandas Series indexed by layer name.
+    """
+    import pandas as pd
+    from keras import layers
+
+    if not model.built:
+        raise ValueError("The model is not built: start it with keras.Input(shape=...) or call model.build().")
+    counts = {}
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            kh, kw = layer.kernel_size
+            in_channels = layer.input.shape[-1]
+            counts[layer.name] = math.prod(layer.output.shape[1:]) * kh * kw * in_channels
+        elif isinstance(layer, layers.Dense):
+            positions = math.prod(layer.input.shape[1:-1])
+            counts[layer.name] = positions * layer.input.shape[-1] * layer.units
+    if not counts:
+        raise ValueError(f"model {model.name!r} has no Conv2D or Dense layer to count.")
+    return pd.Series(counts, name="multiply-adds per image", dtype="int64")

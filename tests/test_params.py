@@ -81,3 +81,20 @@ def test_parameter_table_refuses_unknown_layers_and_unbuilt_models():
 def test_bad_counts_are_refused(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_multiply_adds_per_layer_by_hand():
+    model = keras.Sequential([keras.Input((28, 28, 1)),
+                              keras.layers.Conv2D(32, 3, padding="same", name="c1"),
+                              keras.layers.Conv2D(8, 3, strides=2, name="c2"),
+                              keras.layers.MaxPooling2D(2, name="pool"),
+                              keras.layers.Flatten(name="flat"),
+                              keras.layers.Dense(10, name="d")])
+    counts = params.multiply_adds(model)
+    # c1: 28x28x32 outputs, 3x3x1 each; c2: 13x13x8 outputs, 3x3x32 each; d: 288 x 10.
+    assert counts.to_dict() == {"c1": 28 * 28 * 32 * 9, "c2": 13 * 13 * 8 * 9 * 32, "d": 6 * 6 * 8 * 10}
+    # A Dense layer on a feature map is applied at every position.
+    dense_on_maps = keras.Sequential([keras.Input((3, 3, 8)), keras.layers.Dense(10, name="d")])
+    assert params.multiply_adds(dense_on_maps)["d"] == 9 * 8 * 10
+    with pytest.raises(ValueError, match="no Conv2D or Dense layer"):
+        params.multiply_adds(keras.Sequential([keras.Input((4,)), keras.layers.ReLU()]))
