@@ -17,6 +17,7 @@ def test_update_readme_fills_the_table_between_markers(tmp_path, monkeypatch):
     assert text.startswith("intro\n<!-- runtimes:start -->\nMeasured on Test CPU, 2 cores.")
     assert "| `04_data.ipynb` | 90 s | 30 s |" in text
     assert "| `05_x.ipynb` | 10.0 min | not yet measured |" in text
+    assert "| **all notebooks** | **11.5 min** | not yet measured |" in text
     assert "old" not in text and text.endswith("<!-- runtimes:end -->\noutro\n")
 
 
