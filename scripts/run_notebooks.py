@@ -127,11 +127,15 @@ def update_readme(runtimes: dict):
     for name, row in sorted(runtimes["notebooks"].items()):
         cells = [format_duration(row[k]) if k in row else "not yet measured" for k in ("full", "quick")]
         lines.append(f"| `{name}` | {cells[0]} | {cells[1]} |")
-    totals = [sum(row[k] for row in runtimes["notebooks"].values())
-              if all(k in row for row in runtimes["notebooks"].values()) else None
-              for k in ("full", "quick")]
-    lines.append("| **all notebooks** | " + " | ".join(
-        f"**{format_duration(t)}**" if t is not None else "not yet measured" for t in totals) + " |")
+    from helpers.models import CHAPTERS
+
+    groups = [("training notebooks", sorted(set(CHAPTERS.values()))), ("all notebooks", None)]
+    for label, names in groups:
+        rows = [row for name, row in runtimes["notebooks"].items() if names is None or name in names]
+        totals = [sum(row[k] for row in rows) if rows and all(k in row for row in rows) else None
+                  for k in ("full", "quick")]
+        lines.append(f"| **{label}** | " + " | ".join(
+            f"**{format_duration(t)}**" if t is not None else "not yet measured" for t in totals) + " |")
     lines.append(TABLE_END)
     text = README.read_text()
     if TABLE_START not in text or TABLE_END not in text:

@@ -11,13 +11,15 @@ def test_update_readme_fills_the_table_between_markers(tmp_path, monkeypatch):
     monkeypatch.setattr(run_notebooks, "README", readme)
     run_notebooks.update_readme({
         "machine": "Test CPU, 2 cores",
-        "notebooks": {"04_data.ipynb": {"full": 90.0, "quick": 30.4}, "05_x.ipynb": {"full": 600.0}},
+        "notebooks": {"04_data.ipynb": {"full": 90.0, "quick": 30.4}, "05_x.ipynb": {"full": 600.0},
+                      "05_dense_vs_cnn.ipynb": {"full": 300.0, "quick": 40.0}},
     })
     text = readme.read_text()
     assert text.startswith("intro\n<!-- runtimes:start -->\nMeasured on Test CPU, 2 cores.")
     assert "| `04_data.ipynb` | 90 s | 30 s |" in text
     assert "| `05_x.ipynb` | 10.0 min | not yet measured |" in text
-    assert "| **all notebooks** | **11.5 min** | not yet measured |" in text
+    assert "| **training notebooks** | **5.0 min** | **40 s** |" in text  # those in models.CHAPTERS
+    assert "| **all notebooks** | **16.5 min** | not yet measured |" in text
     assert "old" not in text and text.endswith("<!-- runtimes:end -->\noutro\n")
 
 
