@@ -286,26 +286,39 @@ def read_result(model_id, quick=False, dataset="fashion_mnist", start=None) -> d
     return json.loads(path.read_text())
 
 
+def train_and_test(model_id, splits: Splits, epochs: int, batch_size: int, seed: int):
+    """Seed, build, train and test one of the book's models, writing nothing.
+
+    Uses the loss that matches the tutorial's labels. Returns (model, history,
+    seconds spent in fit, test loss, test accuracy).
+    """
+    from helpers import models
+
+    labels = models.TUTORIAL_SETTINGS[model_id]["labels"]
+    set_seed(seed)
+    model = models.build_model(model_id)
+    history, seconds = train(model, splits, epochs, batch_size, labels=labels)
+    y_test = encode_labels(splits.y_test, labels)
+    test_loss, test_accuracy = model.evaluate(splits.x_test, y_test, batch_size=1024, verbose=0)
+    return model, history, seconds, float(test_loss), float(test_accuracy)
+
+
 def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed: int):
     """Build, train and test one of the book's models, and write its results file.
 
-    Uses the loss that matches the tutorial's labels. The run counts as *quick*
-    (results go to results/quick/) if it used fewer than all 60,000 training
-    images, fewer epochs than the book's full run (`models.TUTORIAL_SETTINGS`,
-    "book_epochs") or another batch size than the tutorial's. Returns (model,
-    history, record); the record is the results file's content: the
-    per-epoch history, the machine and library versions included.
+    The run counts as *quick* (results go to results/quick/) if it used fewer
+    than all 60,000 training images, fewer epochs than the book's full run
+    (`models.TUTORIAL_SETTINGS`, "book_epochs") or another batch size than the
+    tutorial's. Returns (model, history, record); the record is the results
+    file's content: the per-epoch history, the machine and library versions
+    included.
     """
     from helpers import models
 
     settings = models.TUTORIAL_SETTINGS[model_id]
-    set_seed(seed)
-    model = models.build_model(model_id)
-    history, seconds = train(model, splits, epochs, batch_size, labels=settings["labels"])
-    y_test = encode_labels(splits.y_test, settings["labels"])
-    test_loss, test_accuracy = model.evaluate(splits.x_test, y_test, batch_size=1024, verbose=0)
-    quick = (len(splits.x_train) + len(splits.x_val) < 60000 or epochs < settings["book_epochs"]
-             or batch_size != settings["batch_size"])
+    model, history, seconds, test_loss, test_accuracy = train_and_test(
+        model_id, splits, epochs, batch_size, seed)
+    quick = is_quick_run(model_id, splits, epochs, batch_size)
     record = {
         "model": model_id,
         "params": model.count_params(),
@@ -320,8 +333,8 @@ def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed:
         "seconds_per_epoch": round(seconds / epochs, 1),
         "train_accuracy": float(history["accuracy"][-1]),  # last epoch, as Keras reports it
         "val_accuracy": float(history["val_accuracy"][-1]),
-        "test_accuracy": float(test_accuracy),
-        "test_loss": float(test_loss),
+        "test_accuracy": test_accuracy,
+        "test_loss": test_loss,
         "reported_test_accuracy": settings["reported_test_accuracy"],
         "reported_train_accuracy": settings["reported_train_accuracy"],
         "history": {name: [round(float(v), 5) for v in values] for name, values in history.items()},
@@ -329,3 +342,28 @@ def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed:
     }
     path = write_results(record, quick)
     return model, history, json.loads(path.read_text())  # the record as saved, machine included
+
+
+def is_quick_run(model_id, splits: Splits, epochs: int, batch_size: int) -> bool:
+    """True unless the run used all 60,000 training images (training plus
+    validation), at least the book's full-run epochs and the tutorial's batch size."""
+    from helpers import models
+
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    return (len(splits.x_train) + len(splits.x_val) < 60000 or epochs < settings["book_epochs"]
+            or batch_size != settings["batch_size"])
+
+
+def write_study(name: str, rows: list, quick: bool, start=None) -> Path:
+    """Write the rows of a multi-run study (a list of dicts) as results/.../<name>.json,
+    with the machine and library versions, and return the path."""
+    import keras
+
+    payload = {"study": name, "rows": rows, "keras_version": keras.__version__,
+               "tensorflow_version": _tensorflow_version(), "device": device_description(),
+               "quick": bool(quick), "date": datetime.date.today().isoformat()}
+    folder = results_dir(quick, start=start)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    return path

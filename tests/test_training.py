@@ -241,3 +241,14 @@ def test_every_model_has_a_chapter_that_exists():
     assert set(models.CHAPTERS) == set(models.BUILDERS)
     for notebook in models.CHAPTERS.values():
         assert (ROOT / "notebooks" / notebook).is_file(), notebook
+
+
+def test_write_study_keeps_rows_and_machine_and_separates_quick_runs(tmp_path):
+    fake_checkout(tmp_path)
+    rows = [{"model": "m", "seed": 1, "test_accuracy": 0.5}]
+    full = training.write_study("seed_study", rows, quick=False, start=tmp_path)
+    quick = training.write_study("seed_study", rows, quick=True, start=tmp_path)
+    assert full == tmp_path / "results" / "fashion_mnist" / "seed_study.json"
+    assert quick == tmp_path / "results" / "quick" / "fashion_mnist" / "seed_study.json"
+    saved = json.loads(full.read_text())
+    assert saved["rows"] == rows and saved["quick"] is False and saved["device"]
