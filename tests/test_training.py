@@ -252,3 +252,34 @@ def test_write_study_keeps_rows_and_machine_and_separates_quick_runs(tmp_path):
     assert quick == tmp_path / "results" / "quick" / "fashion_mnist" / "seed_study.json"
     saved = json.loads(full.read_text())
     assert saved["rows"] == rows and saved["quick"] is False and saved["device"]
+
+
+def test_committed_results_files_are_full_runs_with_every_field():
+    # The comparison chapter reads these files; they must come from full runs.
+    from conftest import ROOT
+    from helpers import models
+
+    required = {"model", "params", "epochs", "batch_size", "train_seconds", "seconds_per_epoch",
+                "train_accuracy", "val_accuracy", "test_accuracy", "test_loss",
+                "reported_test_accuracy", "keras_backend", "tensorflow_version", "keras_version",
+                "device", "quick", "date", "history"}
+    for model_id, settings in models.TUTORIAL_SETTINGS.items():
+        record = training.read_result(model_id, start=ROOT)
+        assert required <= set(record), (model_id, required - set(record))
+        assert record["quick"] is False and record["model"] == model_id
+        assert record["train_images"] + record["validation_images"] == 60000
+        assert len(record["history"]["seconds"]) == record["epochs"] >= settings["book_epochs"]
+        assert record["batch_size"] == settings["batch_size"]
+        assert record["params"] == models.build_model(model_id).count_params()
+        assert record["reported_test_accuracy"] == settings["reported_test_accuracy"]
+        assert record["test_accuracy"] > 0.8  # a trained model, not a quick one
+
+
+def test_committed_seed_study_has_three_new_seeds_per_model():
+    from conftest import ROOT
+
+    study = json.loads((ROOT / "results" / "fashion_mnist" / "seed_study.json").read_text())
+    assert study["quick"] is False
+    for model_id in ("dense_baseline", "strided_cnn"):
+        seeds = {row["seed"] for row in study["rows"] if row["model"] == model_id}
+        assert len(seeds) >= 3 and 42 not in seeds  # seed 42 is chapter 5's run
