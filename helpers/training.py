@@ -227,10 +227,16 @@ def write_results(record: dict, quick: bool, start=None) -> Path:
     missing = required - set(record)
     if missing:
         raise ValueError(f"the results record lacks {', '.join(sorted(missing))}.")
+    return _write_stamped(record["model"], record, quick, start)
+
+
+def _write_stamped(name: str, payload: dict, quick: bool, start=None) -> Path:
+    """Write payload as results/.../<name>.json with the machine, the library
+    versions, the quick flag and the date added; return the path."""
     import keras
 
-    record = dict(record)
-    record.update({
+    payload = dict(payload)
+    payload.update({
         "keras_backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "tensorflow_version": _tensorflow_version(),
@@ -240,8 +246,8 @@ def write_results(record: dict, quick: bool, start=None) -> Path:
     })
     folder = results_dir(quick, start=start)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{record['model']}.json"
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     return path
 
 
@@ -357,13 +363,4 @@ def is_quick_run(model_id, splits: Splits, epochs: int, batch_size: int) -> bool
 def write_study(name: str, rows: list, quick: bool, start=None) -> Path:
     """Write the rows of a multi-run study (a list of dicts) as results/.../<name>.json,
     with the machine and library versions, and return the path."""
-    import keras
-
-    payload = {"study": name, "rows": rows, "keras_version": keras.__version__,
-               "tensorflow_version": _tensorflow_version(), "device": device_description(),
-               "quick": bool(quick), "date": datetime.date.today().isoformat()}
-    folder = results_dir(quick, start=start)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    return path
+    return _write_stamped(name, {"study": name, "rows": rows}, quick, start)

@@ -125,3 +125,27 @@ def test_every_notebook_is_in_the_table_of_contents():
         assert f"notebooks/{path.stem}" in listed, f"{path.name} is missing from _toc.yml"
     for entry in listed:
         assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), entry
+
+
+def parameter_defaults(name):
+    tree = ast.parse(parameters_cell(read(ROOT / "notebooks" / name)).source)
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body}
+
+
+@pytest.mark.parametrize("notebook, model_id, prefix", [
+    ("05_dense_vs_cnn.ipynb", "strided_cnn", ""),
+    ("06_dropout_and_batchnorm.ipynb", "strided_cnn_dropout", "DROPOUT_"),
+    ("06_dropout_and_batchnorm.ipynb", "wide_cnn_bn", "WIDE_"),
+    ("07_deep_narrow_cnn.ipynb", "deep_narrow_cnn", ""),
+])
+def test_training_chapters_default_to_the_book_settings(notebook, model_id, prefix):
+    # models.TUTORIAL_SETTINGS is the one record of each model's full-run settings;
+    # a chapter's parameters cell must not drift from it.
+    from helpers.models import TUTORIAL_SETTINGS
+
+    settings, defaults = TUTORIAL_SETTINGS[model_id], parameter_defaults(notebook)
+    assert defaults[f"{prefix}EPOCHS"] == settings["book_epochs"]
+    assert defaults[f"{prefix}BATCH_SIZE"] == settings["batch_size"]
+    validation = defaults.get(f"{prefix}VALIDATION_SIZE", defaults.get("VALIDATION_SIZE", 6000))
+    assert validation == settings["validation_size"]
+    assert defaults["TRAIN_SUBSET"] is None
