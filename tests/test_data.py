@@ -319,3 +319,145 @@ def test_stratified_split_takes_equal_numbers_per_class_reproducibly():
 def test_stratified_split_refuses_impossible_sizes(size, message):
     with pytest.raises(ValueError, match=message):
         data.stratified_split(np.repeat(np.arange(10), 50), size)
+
+
+# --- MNIST digits: the same reader, or Keras' mnist.npz --------------------------------
+
+
+def fake_mnist_arrays(counts=None):
+    """Blank images with labels in MNIST's published numbers per digit.
+
+    The loader checks structure and label counts (no pixel checksum is known
+    for MNIST's IDX files), so blank images with the right counts pass.
+    """
+    counts = counts or data.MNIST.label_counts
+    labels = {split: np.repeat(np.arange(10, dtype=np.uint8), counts[split])
+              for split in ("train", "test")}
+    return ((np.zeros((60000, 28, 28), np.uint8), labels["train"]),
+            (np.zeros((10000, 28, 28), np.uint8), labels["test"]))
+
+
+def write_fake_mnist_idx(folder, arrays):
+    folder.mkdir(parents=True, exist_ok=True)
+    (x_train, y_train), (x_test, y_test) = arrays
+    for spec_file, array in zip(data.MNIST.files, (x_train, y_train, x_test, y_test)):
+        # compresslevel 1: the blank images compress to almost nothing quickly.
+        (folder / spec_file.name).write_bytes(gzip.compress(idx_bytes(array), compresslevel=1))
+    return folder
+
+
+def write_fake_mnist_npz(path, arrays, monkeypatch):
+    """Write a mnist.npz and make the loader accept its checksum as Keras' own."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (x_train, y_train), (x_test, y_test) = arrays
+    with open(path, "wb") as f:
+        np.savez(f, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    monkeypatch.setattr(data, "MNIST_NPZ_SHA256", hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+@pytest.fixture
+def mnist_places(tmp_path, monkeypatch):
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+
+    def no_network():
+        raise AssertionError("the test tried to download MNIST")
+
+    monkeypatch.setattr(data, "download_mnist_npz", no_network)
+    return {"explicit": tmp_path / "mnist_idx", "npz": tmp_path / "keras_home" / "datasets" / "mnist.npz"}
+
+
+def test_mnist_from_idx_folder_uses_the_same_reader(mnist_places, monkeypatch):
+    arrays = fake_mnist_arrays()
+    write_fake_mnist_idx(mnist_places["explicit"], arrays)
+    monkeypatch.setenv("MNIST_DIR", str(mnist_places["explicit"]))
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert x_train.dtype == y_train.dtype == np.uint8
+    np.testing.assert_array_equal(y_test, arrays[1][1])
+
+
+def test_mnist_idx_with_wrong_label_counts_is_rejected(mnist_places, monkeypatch):
+    (x_train, y_train), test = fake_mnist_arrays()
+    y_train = y_train.copy()
+    y_train[0] = 9  # one 0 turned into a 9
+    write_fake_mnist_idx(mnist_places["explicit"], ((x_train, y_train), test))
+    monkeypatch.setenv("MNIST_DIR", str(mnist_places["explicit"]))
+    with pytest.raises(CorruptDatasetError, match=r"train labels .* not the official MNIST labels: images per class \[5922,"):
+        data.load_mnist()
+
+
+def test_mnist_idx_with_fashion_shape_mistake_is_rejected(mnist_places, monkeypatch):
+    folder = write_fake_mnist_idx(mnist_places["explicit"], fake_mnist_arrays())
+    # Test images where the training images belong: the declared count is wrong.
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(
+        gzip.compress(idx_bytes(np.zeros((10000, 28, 28), np.uint8)), compresslevel=1))
+    monkeypatch.setenv("MNIST_DIR", str(folder))
+    with pytest.raises(CorruptDatasetError, match=r"declares shape \(10000, 28, 28\), expected \(60000, 28, 28\)"):
+        data.load_mnist()
+
+
+def test_mnist_dir_set_but_empty_is_an_error(mnist_places, monkeypatch):
+    mnist_places["explicit"].mkdir()
+    monkeypatch.setenv("MNIST_DIR", str(mnist_places["explicit"]))
+    with pytest.raises(DatasetNotFoundError, match="MNIST_DIR is set to .*mnist_idx, but that folder lacks"):
+        data.load_mnist()
+
+
+def test_mnist_from_keras_cache(mnist_places, monkeypatch):
+    arrays = fake_mnist_arrays()
+    write_fake_mnist_npz(mnist_places["npz"], arrays, monkeypatch)
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    np.testing.assert_array_equal(y_train, arrays[0][1])
+    assert x_test.shape == (10000, 28, 28)
+
+
+def test_mnist_cache_with_other_checksum_is_rejected(mnist_places, monkeypatch):
+    write_fake_mnist_npz(mnist_places["npz"], fake_mnist_arrays(), monkeypatch)
+    monkeypatch.setattr(data, "MNIST_NPZ_SHA256", "0" * 64)
+    with pytest.raises(CorruptDatasetError, match="is not Keras' copy of MNIST .* delete it"):
+        data.load_mnist()
+
+
+def test_mnist_npz_with_wrong_arrays_is_rejected(mnist_places, monkeypatch):
+    (x_train, y_train), (x_test, y_test) = fake_mnist_arrays()
+    arrays = ((x_train.astype(np.float32), y_train), (x_test, y_test))
+    write_fake_mnist_npz(mnist_places["npz"], arrays, monkeypatch)
+    with pytest.raises(CorruptDatasetError, match="dtype float32 and shape \\(60000, 28, 28\\), expected uint8"):
+        data.load_mnist()
+
+
+def test_mnist_downloads_into_keras_cache_when_missing(mnist_places, monkeypatch):
+    arrays = fake_mnist_arrays()
+    calls = []
+
+    def fake_download():
+        calls.append(1)
+        write_fake_mnist_npz(data.mnist_npz_path(), arrays, monkeypatch)
+
+    monkeypatch.setattr(data, "download_mnist_npz", fake_download)
+    data.load_mnist()
+    data.load_mnist()  # the second call finds the cached copy
+    assert calls == [1]
+    assert data.mnist_npz_path() == mnist_places["npz"]
+
+
+def test_mnist_not_found_says_what_was_tried(mnist_places, monkeypatch):
+    def offline():
+        raise OSError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(data, "download_mnist_npz", offline)
+    with pytest.raises(DatasetNotFoundError) as info:
+        data.load_mnist()
+    message = str(info.value)
+    assert "$MNIST_DIR: not set" in message
+    assert f"Keras' cache {mnist_places['npz']}: no such file" in message
+    assert "failed: Temporary failure in name resolution" in message
+    with pytest.raises(DatasetNotFoundError, match="download=False"):
+        data.load_mnist(download=False)
+
+
+def test_mnist_label_counts_add_up_and_digit_names():
+    assert sum(data.MNIST.label_counts["train"]) == 60000
+    assert sum(data.MNIST.label_counts["test"]) == 10000
+    assert data.DIGIT_NAMES == tuple("0123456789")
