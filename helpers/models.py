@@ -87,6 +87,42 @@ def deep_narrow_cnn():
     return keras.Sequential(stack, name="deep_narrow_cnn")
 
 
+def conv_bn_relu(filters):
+    """A 3x3 'same' convolution, batch normalisation, then ReLU.
+
+    The convolution has no bias: the batch normalisation right after it
+    subtracts the mean, so a bias would cancel out; its own offset (beta)
+    plays that part.
+    """
+    return [layers.Conv2D(filters, 3, padding="same", use_bias=False),
+            layers.BatchNormalization(), layers.ReLU()]
+
+
+def augmentation():
+    """Random changes to each training image, active only while training.
+
+    A horizontal flip: a mirrored shirt is still a shirt, and a mirrored
+    sneaker still a sneaker. Keras' random layers pass images through
+    unchanged when the model predicts.
+    """
+    return [layers.RandomFlip("horizontal")]
+
+
+def book_cnn(filters=(32, 64, 128), dense_units=256, dropout=0.3, augment=True):
+    """The book's own CNN: blocks of conv_bn_relu and max pooling that halve
+    the image (28, 14, 7, 3 pixels) while doubling the filters, then a dense
+    layer with batch normalisation, dropout before both dense layers, and the
+    softmax layer. With `augment`, it starts with `augmentation()`.
+    """
+    stack = [keras.Input(shape=IMAGE_SHAPE)] + (augmentation() if augment else [])
+    for count in filters:
+        stack += conv_bn_relu(count) + [layers.MaxPooling2D(2)]
+    stack += [layers.Flatten(), layers.Dropout(dropout),
+              layers.Dense(dense_units, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
+              layers.Dropout(dropout), layers.Dense(NUM_CLASSES, activation="softmax")]
+    return keras.Sequential(stack, name="book_cnn")
+
+
 BUILDERS = {
     "dense_baseline": dense_baseline,
     "strided_cnn": strided_cnn,

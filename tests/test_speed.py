@@ -1,0 +1,80 @@
+"""Tests of helpers.speed and scripts/benchmark_training.py: the speed-up of the
+book's helper must come from the machinery, never from changing what is learned."""
+
+import json
+
+import helpers  # noqa: F401  (quiet TensorFlow first)
+import keras
+import numpy as np
+import pytest
+
+from helpers import speed, training
+from scripts import benchmark_training
+from test_data import needs_real_data
+
+
+def test_images_per_second_skips_the_first_epoch_and_takes_the_median():
+    # The first epoch (graph building) and one slow epoch do not count.
+    assert speed.images_per_second(1000, [9.0, 2.0, 2.0, 7.0]) == 500
+    assert speed.images_per_second(1000, [4.0]) == 250
+    with pytest.raises(ValueError, match="epoch_seconds is empty"):
+        speed.images_per_second(1000, [])
+
+
+def test_unknown_variant_and_too_few_epochs_are_refused():
+    with pytest.raises(ValueError, match="Unknown variant 'fast'; choose one of: tutorial pattern"):
+        speed.time_variant("fast", "dense_baseline", None, None, 2, 0)
+    with pytest.raises(ValueError, match="epochs must be at least 2"):
+        speed.compare_training_speed(["dense_baseline"], epochs=1)
+
+
+@needs_real_data
+def test_steps_per_execution_changes_the_speed_not_the_weights():
+    splits = training.load_splits(validation_size=100, train_subset=300, seed=0)
+
+    def weights(steps):
+        training.set_seed(3)
+        model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax")])
+        history, _ = training.train(model, splits, epochs=2, batch_size=32, steps_per_execution=steps)
+        return history["loss"], model.get_weights()
+
+    (loss_one, w_one), (loss_many, w_many) = weights(1), weights(training.STEPS_PER_EXECUTION)
+    assert loss_one == loss_many
+    assert all(np.array_equal(a, b) for a, b in zip(w_one, w_many))
+
+
+@needs_real_data
+def test_compare_training_speed_measures_every_variant_on_the_same_problem(capsys):
+    rows = speed.compare_training_speed(["dense_baseline"], epochs=2, train_subset=500)
+    assert [row["variant"] for row in rows] == list(speed.VARIANTS)
+    by_variant = {row["variant"]: row for row in rows}
+    assert by_variant["tutorial pattern"]["speed_up"] == 1.0
+    assert all(row["train_images"] == 500 and len(row["epoch_seconds"]) == 2 for row in rows)
+    # float32 with 1 or 16 steps per call: the same computation, the same accuracy.
+    assert by_variant["float32 inputs"]["test_accuracy"] == by_variant["book helper"]["test_accuracy"]
+    # float64 inputs are rounded to the same float32 values inside the model.
+    assert abs(by_variant["tutorial pattern"]["test_accuracy"]
+               - by_variant["book helper"]["test_accuracy"]) < 0.01
+    table = speed.speed_table(rows)
+    assert list(table.variant) == list(speed.VARIANTS) and table.images_per_second.gt(0).all()
+
+
+def test_benchmark_script_refuses_bad_arguments(capsys):
+    with pytest.raises(SystemExit):
+        benchmark_training.parse_args(["--models", "resnet50"])
+    assert "unknown model id resnet50" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        benchmark_training.parse_args(["--epochs", "1"])
+    assert "--epochs must be at least 2" in capsys.readouterr().err
+
+
+@needs_real_data
+def test_benchmark_script_prints_ratio_and_accuracies_and_writes_json(tmp_path, capsys):
+    output = tmp_path / "speed.json"
+    benchmark_training.main(["--models", "dense_baseline", "--epochs", "2",
+                             "--train-subset", "300", "--output", str(output)])
+    out = capsys.readouterr().out
+    assert "dense_baseline: the book's helper trains" in out and "times as fast" in out
+    saved = json.loads(output.read_text())
+    assert len(saved["rows"]) == 3 and saved["train_subset"] == 300 and saved["machine"]
