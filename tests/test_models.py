@@ -45,3 +45,36 @@ def test_conv_activations_returns_every_conv_output():
     assert [m.shape for _, m in maps] == [(14, 14, 32), (7, 7, 64), (2, 2, 128), (1, 1, 256)]
     with pytest.raises(ValueError, match="has no Conv2D layer"):
         models.conv_activations(models.dense_baseline(), np.zeros((28, 28, 1)))
+
+
+@pytest.mark.parametrize("model_id", list(models.BOOK_BUILDERS))
+def test_book_models_are_built_and_counted(model_id):
+    from helpers import params
+
+    model = models.build_model(model_id)
+    assert model.name == model_id
+    table = params.parameter_table(model)  # raises if a formula disagrees with Keras
+    assert table["parameters"].sum() == model.count_params()
+    probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), dtype="float32")))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert set(models.BOOK_SETTINGS[model_id]) == {
+        "epochs", "batch_size", "peak_learning_rate", "weight_decay", "patience"}
+
+
+def test_book_cnn_halves_the_image_and_doubles_the_filters():
+    model = models.book_cnn()
+    convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert [tuple(c.output.shape[1:]) for c in convs] == [(28, 28, 32), (14, 14, 64), (7, 7, 128)]
+    assert not any(c.use_bias for c in convs)  # batch normalisation's offset replaces the bias
+    assert not any(type(layer).__name__ == "RandomFlip" for layer in models.book_cnn(augment=False).layers)
+
+
+def test_augmentation_flips_only_while_training():
+    flip = models.book_cnn().layers[0]
+    images = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(flip(images, training=False)), images)
+    flipped = np.asarray(flip(images, training=True))
+    mirrored = [np.array_equal(f, i[:, ::-1]) for f, i in zip(flipped, images)]
+    unchanged = [np.array_equal(f, i) for f, i in zip(flipped, images)]
+    assert all(m or u for m, u in zip(mirrored, unchanged))  # each image mirrored or left as it is
+    assert 10 < sum(mirrored) < 54  # about half of them mirrored

@@ -149,3 +149,15 @@ def test_training_chapters_default_to_the_book_settings(notebook, model_id, pref
     validation = defaults.get(f"{prefix}VALIDATION_SIZE", defaults.get("VALIDATION_SIZE", 6000))
     assert validation == settings["validation_size"]
     assert defaults["TRAIN_SUBSET"] is None
+
+
+def test_book_cnn_chapter_defaults_to_the_book_settings():
+    # models.BOOK_SETTINGS is the one record of the book's own models' recipe;
+    # a full run with the chapter's defaults is a full run for record_recipe_run.
+    from helpers.models import BOOK_SETTINGS
+
+    defaults = parameter_defaults("11_book_cnn.ipynb")
+    assert defaults["EPOCHS"] == BOOK_SETTINGS["book_cnn"]["epochs"]
+    assert defaults["DENSE_EPOCHS"] == BOOK_SETTINGS["book_dense"]["epochs"]
+    assert defaults["BATCH_SIZE"] == BOOK_SETTINGS["book_cnn"]["batch_size"] == BOOK_SETTINGS["book_dense"]["batch_size"]
+    assert defaults["TRAIN_SUBSET"] is None

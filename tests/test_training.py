@@ -238,7 +238,7 @@ def test_every_model_has_a_chapter_that_exists():
     from conftest import ROOT
     from helpers import models
 
-    assert set(models.CHAPTERS) == set(models.BUILDERS)
+    assert set(models.CHAPTERS) == set(models.BUILDERS) | set(models.BOOK_BUILDERS)
     for notebook in models.CHAPTERS.values():
         assert (ROOT / "notebooks" / notebook).is_file(), notebook
 
@@ -283,3 +283,76 @@ def test_committed_seed_study_has_three_new_seeds_per_model():
     for model_id in ("dense_baseline", "strided_cnn"):
         seeds = {row["seed"] for row in study["rows"] if row["model"] == model_id}
         assert len(seeds) >= 3 and 42 not in seeds  # seed 42 is chapter 5's run
+
+
+# --- the book's own recipe ---------------------------------------------------------------
+
+
+def test_warmup_cosine_rises_to_the_peak_then_decays_to_zero():
+    schedule = training.warmup_cosine(0.003, total_steps=100, warmup_fraction=0.1)
+    rates = np.array([float(schedule(step)) for step in range(101)])
+    assert rates[0] == pytest.approx(0.0001)
+    assert int(np.argmax(rates)) == 10 and rates.max() == pytest.approx(0.003)
+    assert np.all(np.diff(rates[10:]) <= 1e-12) and rates[100] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="need total_steps >= 2"):
+        training.warmup_cosine(0.003, total_steps=1)
+    with pytest.raises(ValueError, match="warmup_fraction"):
+        training.warmup_cosine(0.003, total_steps=100, warmup_fraction=1.5)
+
+
+def tiny_model():
+    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(16, activation="relu"),
+                             keras.layers.Dense(10, activation="softmax")])
+
+
+@needs_real_data
+def test_recipe_keeps_best_validation_weights_and_the_clock_only_records(tmp_path, monkeypatch):
+    splits = training.load_splits(validation_size=500, train_subset=1000, seed=0)
+    training.set_seed(0)
+    model = tiny_model()
+    reached = training.test_accuracy_clock(splits.x_test, splits.y_test, target=0.0)
+    never = training.test_accuracy_clock(splits.x_test, splits.y_test, target=1.01)
+    history, seconds = training.train_with_recipe(model, splits, epochs=4, batch_size=64,
+                                                  peak_learning_rate=0.003, weight_decay=1e-4,
+                                                  patience=1, extra_callbacks=[reached, never])
+    epochs_run = len(history["loss"])
+    # The clocks measured every epoch and wrote nothing where early stopping looks.
+    assert len(reached.test_accuracy) == len(reached.seconds) == epochs_run
+    assert not any("test" in key for key in history)
+    assert reached.seconds_to_target == reached.seconds[0] and never.seconds_to_target is None
+    assert reached.seconds == sorted(reached.seconds) and reached.measuring > 0
+    # The model ends with the weights of its best validation epoch.
+    assert history["best_epoch"] == int(np.argmax(history["val_accuracy"])) + 1
+    _, val_accuracy = model.evaluate(splits.x_val, splits.y_val, verbose=0)
+    assert val_accuracy == pytest.approx(max(history["val_accuracy"]), abs=1e-6)
+
+    monkeypatch.chdir(fake_checkout(tmp_path))
+    settings = {"epochs": 4, "batch_size": 64, "peak_learning_rate": 0.003,
+                "weight_decay": 1e-4, "patience": 1}
+    saved = training.record_recipe_run("tiny", model, splits, history, seconds, reached, settings,
+                                       seed=0, full_epochs=4)
+    assert saved["quick"] is True  # 1,500 images, not 60,000
+    assert (tmp_path / "results" / "quick" / "fashion_mnist" / "tiny.json").is_file()
+    assert saved["train_seconds"] == pytest.approx(seconds - reached.measuring, abs=0.06)
+    assert saved["seconds_to_target"] == reached.seconds[0] and saved["target_test_accuracy"] == 0.0
+    assert saved["epochs"] == epochs_run and saved["best_epoch"] == history["best_epoch"]
+    assert saved["recipe"] == {"peak_learning_rate": 0.003, "weight_decay": 1e-4, "patience": 1}
+    assert saved["val_accuracy"] == pytest.approx(max(history["val_accuracy"]))
+
+
+def test_comparison_table_marks_models_without_a_reported_figure():
+    from helpers import compare
+
+    records = {
+        "dense_baseline": {**record("dense_baseline"), "params": 59130, "tutorial_epochs": 10,
+                           "reported_test_accuracy": 0.871, "test_accuracy": 0.861},
+        "book_cnn": {**record("book_cnn"), "params": 391850, "tutorial_epochs": 1},
+    }
+    table = compare.comparison_table(records, {"dense_baseline": "Dense", "book_cnn": "Book"})
+    assert list(table.index) == ["Dense", "Book"]
+    assert table.loc["Dense", "difference (points)"] == "-1.0"
+    assert table.loc["Book", "tutorial's test acc."] == "—"
+    assert table.loc["Book", "multiply-adds"] == 7748608
+    with pytest.raises(ValueError, match="no results record for strided_cnn"):
+        compare.comparison_table(records, {"strided_cnn": "Strided"})
