@@ -1,10 +1,10 @@
 """The book's models are built as the brief describes them."""
 
 import helpers  # noqa: F401  (quiet TensorFlow first)
+import keras
 import numpy as np
 import pytest
-
-from helpers import models
+from helpers import models, training
 
 
 def test_dense_baseline_has_59130_parameters():
@@ -58,7 +58,8 @@ def test_book_models_are_built_and_counted(model_id):
     probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), dtype="float32")))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert set(models.BOOK_SETTINGS[model_id]) == {
-        "epochs", "batch_size", "peak_learning_rate", "weight_decay", "patience"}
+        "epochs", "batch_size", "peak_learning_rate", "weight_decay", "label_smoothing",
+        "patience", "mirror_vote"}
 
 
 def test_book_cnn_halves_the_image_and_doubles_the_filters():
@@ -66,7 +67,36 @@ def test_book_cnn_halves_the_image_and_doubles_the_filters():
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
     assert [tuple(c.output.shape[1:]) for c in convs] == [(28, 28, 32), (14, 14, 64), (7, 7, 128)]
     assert not any(c.use_bias for c in convs)  # batch normalisation's offset replaces the bias
+    # Two poolings: the last block keeps its 7x7 map for the dense layer.
+    assert sum(type(layer).__name__ == "MaxPooling2D" for layer in model.layers) == 2
+    assert model.get_layer(index=[type(la).__name__ for la in model.layers].index("Flatten")
+                           ).output.shape[1] == 7 * 7 * 128
     assert not any(type(layer).__name__ == "RandomFlip" for layer in models.book_cnn(augment=False).layers)
+
+
+@pytest.mark.parametrize("pool_first", [True, False])
+def test_conv_block_orders_and_shapes(pool_first):
+    block = keras.Sequential([keras.Input((28, 28, 1)), *models.conv_block(8, pool_first)])
+    kinds = [type(layer).__name__ for layer in block.layers]
+    expected = (["Conv2D", "MaxPooling2D", "BatchNormalization", "ReLU"] if pool_first
+                else ["Conv2D", "BatchNormalization", "ReLU", "MaxPooling2D"])
+    image = np.zeros((1, 28, 28, 1), dtype="float32")
+    assert kinds == expected and tuple(block(image).shape[1:]) == (14, 14, 8)
+    unpooled = keras.Sequential([keras.Input((28, 28, 1)), *models.conv_block(8, pool=False)])
+    assert [type(layer).__name__ for layer in unpooled.layers] == ["Conv2D", "BatchNormalization", "ReLU"]
+    # The order changes neither the parameters nor the model's shape.
+    assert models.book_cnn(pool_first=pool_first).count_params() == models.book_cnn().count_params()
+
+
+def test_pooling_first_keeps_the_winner_of_each_window():
+    # With fresh batch normalisation (scale 1, offset 0, predicting), both
+    # orders compute the same numbers: max pooling commutes with monotone maps.
+    training.set_seed(0)
+    first = keras.Sequential([keras.Input((28, 28, 1)), *models.conv_block(4, pool_first=True)])
+    usual = keras.Sequential([keras.Input((28, 28, 1)), *models.conv_block(4, pool_first=False)])
+    usual.set_weights(first.get_weights())
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(first(images)), np.asarray(usual(images)), atol=1e-6)
 
 
 def test_augmentation_flips_only_while_training():
