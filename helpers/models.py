@@ -101,7 +101,7 @@ def conv_block(filters, pool_first=True, pool=True):
     numbers is largest, so taking the maximum first keeps the same winner;
     only the batch statistics are computed over the pooled values. On a CPU,
     where Keras' batch normalisation is a chain of separate element-wise
-    operations, this order trains about twice as fast (chapter 12 measures it).
+    operations, this order trains faster (chapter 12 measures by how much).
     With `pool_first=False`, the usual order.
     """
     conv = layers.Conv2D(filters, 3, padding="same", use_bias=False)
