@@ -304,20 +304,22 @@ def _tensorflow_version():
 
 
 def read_results(quick=False, dataset="fashion_mnist", start=None):
-    """All results files of a dataset as a DataFrame indexed by model id.
+    """All models' results files of a dataset as a DataFrame indexed by model id.
 
-    Raises FileNotFoundError, naming the folder and the notebooks to run, if
-    there are none.
+    Study files (`write_study`) in the same folder are left out: they hold
+    many runs, not one model. Raises FileNotFoundError, naming the folder and
+    the notebooks to run, if there are no models' results.
     """
     import pandas as pd
 
     folder = results_dir(quick, dataset, start=start)
-    files = sorted(folder.glob("*.json"))
-    if not files:
+    records = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))]
+    records = [record for record in records if "study" not in record]
+    if not records:
         raise FileNotFoundError(
             f"No results files in {folder}. Run the training notebooks first "
             "(they write one JSON file per model there).")
-    return pd.DataFrame([json.loads(f.read_text()) for f in files]).set_index("model")
+    return pd.DataFrame(records).set_index("model")
 
 
 def read_result(model_id, quick=False, dataset="fashion_mnist", start=None) -> dict:

@@ -85,6 +85,6 @@ def test_compare_block_orders_times_both_orders_of_the_book_cnn(capsys):
     rows = speed.compare_block_orders(train_subset=250, epochs=2, batch_size=64)
     assert [row["order"] for row in rows] == ["conv, norm, ReLU, pool", "conv, pool, norm, ReLU"]
     assert rows[0]["speed_up"] == 1.0 and all(row["images_per_second"] > 0 for row in rows)
-    assert all(0 <= row["val_accuracy"] <= 1 for row in rows)
+    assert all(0 <= row["train_accuracy"] <= 1 for row in rows)
     with pytest.raises(ValueError, match="epochs must be at least 2"):
         speed.compare_block_orders(epochs=1)

@@ -93,6 +93,22 @@ def test_results_go_to_the_repository_and_quick_runs_elsewhere(tmp_path):
     assert table.loc["m", "test_accuracy"] == 0.5
 
 
+def test_read_results_leaves_out_study_files(tmp_path):
+    # A seed study beside the models' files must not add a row of gaps (which
+    # would also turn the integer columns into floats: 59,130.0 parameters).
+    notebooks = fake_checkout(tmp_path)
+    training.write_results(record(), quick=False, start=notebooks)
+    training.write_study("seed_study", [{"model": "m", "seed": 0}], quick=False, start=notebooks)
+    table = training.read_results(start=notebooks)
+    assert list(table.index) == ["m"]
+    assert table["params"].dtype.kind == "i"
+    (tmp_path / "only_a_study").mkdir()
+    lonely = fake_checkout(tmp_path / "only_a_study")
+    training.write_study("seed_study", [{"model": "m", "seed": 0}], quick=False, start=lonely)
+    with pytest.raises(FileNotFoundError, match="Run the training notebooks first"):
+        training.read_results(start=lonely)
+
+
 def test_results_outside_a_checkout_go_below_the_working_folder(tmp_path):
     assert training.project_root(tmp_path) is None  # like /content on Colab
     assert training.results_dir(False, start=tmp_path) == tmp_path / "results" / "fashion_mnist"
@@ -387,9 +403,10 @@ def test_committed_book_results_meet_the_accuracy_target_and_keep_the_clock():
     assert cnn["params"] == models.build_model("book_cnn").count_params()
     assert cnn["planned_epochs"] == settings["epochs"] and cnn["mirror_vote"] is settings["mirror_vote"]
     assert cnn["test_accuracy"] >= 0.935, cnn["test_accuracy"]
+    # The ten-minute budget, on the machine of the stored run (the chapter
+    # prints its pace; a slower CPU takes longer, so rerun it where it fits).
+    assert cnn["train_seconds"] <= 600, cnn["train_seconds"]
     # The clock: one entry per epoch, rising, ending at the training time.
-    # (The 600 s budget itself is a fact about the machine of the run, which
-    # the chapter prints; it is not a property of the code to test here.)
     assert len(cnn["seconds_by_epoch"]) == len(cnn["test_accuracy_by_epoch"]) == cnn["epochs"]
     assert cnn["seconds_by_epoch"] == sorted(cnn["seconds_by_epoch"])
     assert cnn["seconds_by_epoch"][-1] <= cnn["train_seconds"]
@@ -400,6 +417,7 @@ def test_committed_book_results_meet_the_accuracy_target_and_keep_the_clock():
     assert all(accuracy < 0.9137 for accuracy in cnn["test_accuracy_by_epoch"][:first])
     dense = training.read_result("book_dense", start=ROOT)
     assert dense["quick"] is False and dense["test_accuracy"] < cnn["test_accuracy"]
+    assert dense["train_seconds"] <= 600, dense["train_seconds"]  # the battle's same budget
 
 
 def test_comparison_table_marks_models_without_a_reported_figure():
@@ -408,14 +426,14 @@ def test_comparison_table_marks_models_without_a_reported_figure():
     records = {
         "dense_baseline": {**record("dense_baseline"), "params": 59130, "tutorial_epochs": 10,
                            "reported_test_accuracy": 0.871, "test_accuracy": 0.861},
-        "book_cnn": {**record("book_cnn"), "params": 1693146, "tutorial_epochs": 1},
+        "book_cnn": {**record("book_cnn"), "params": 1702570, "tutorial_epochs": 1},
     }
     table = compare.comparison_table(records, {"dense_baseline": "Dense", "book_cnn": "Book"})
     assert list(table.index) == ["Dense", "Book"]
     assert table.loc["Dense", "difference (points)"] == "-1.0"
     assert table.loc["Book", "tutorial's test acc."] == "—"
     # Convolutions (every output position) and dense layers; see chapter 3.
-    convolutions = 28 * 28 * 16 * 9 * 1 + 14 * 14 * 64 * 9 * 16 + 7 * 7 * 128 * 9 * 64
+    convolutions = 28 * 28 * 32 * 9 * 1 + 14 * 14 * 64 * 9 * 32 + 7 * 7 * 128 * 9 * 64
     assert table.loc["Book", "multiply-adds"] == convolutions + 6272 * 256 + 256 * 10
     with pytest.raises(ValueError, match="no results record for strided_cnn"):
         compare.comparison_table(records, {"strided_cnn": "Strided"})
