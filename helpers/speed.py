@@ -88,7 +88,7 @@ def time_variant(variant: str, model_id: str, raw: training.Splits, scaled: trai
     }
 
 
-def compare_training_speed(model_ids, epochs=3, train_subset=None, seed=0, variants=tuple(VARIANTS)):
+def compare_training_speed(model_ids, epochs=5, train_subset=None, seed=0, variants=tuple(VARIANTS)):
     """Time every variant on every model, one after the other on this machine.
 
     Returns a list of rows (dicts, see `time_variant`), each with

@@ -32,8 +32,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="dense_baseline,strided_cnn",
                         help=f"comma-separated model ids, from: {', '.join(models.BUILDERS)}")
-    parser.add_argument("--epochs", type=int, default=3,
-                        help="epochs per variant, at least 2: the first builds the graph and is not timed")
+    parser.add_argument("--epochs", type=int, default=5,
+                        help="epochs per variant, at least 2: the first builds the graph and is not timed; the median of the rest is")
     parser.add_argument("--train-subset", type=int, default=None,
                         help="train on this many images instead of all 54,000")
     parser.add_argument("--seed", type=int, default=0)

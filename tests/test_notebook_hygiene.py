@@ -161,3 +161,15 @@ def test_book_cnn_chapter_defaults_to_the_book_settings():
     assert defaults["DENSE_EPOCHS"] == BOOK_SETTINGS["book_dense"]["epochs"]
     assert defaults["BATCH_SIZE"] == BOOK_SETTINGS["book_cnn"]["batch_size"] == BOOK_SETTINGS["book_dense"]["batch_size"]
     assert defaults["TRAIN_SUBSET"] is None
+
+
+def test_benchmark_script_runs_chapter_12s_comparison_by_default():
+    # The README says the script and chapter 12 run the same comparison with
+    # the same defaults; keep the two from drifting apart.
+    from scripts import benchmark_training
+
+    defaults = parameter_defaults("12_training_speed.ipynb")
+    script = benchmark_training.parse_args([])
+    assert list(script.models) == defaults["MODELS"]
+    assert script.epochs == defaults["EPOCHS"]
+    assert script.train_subset == defaults["TRAIN_SUBSET"] and script.seed == defaults["SEED"]
