@@ -96,16 +96,29 @@ def load_splits(validation_size=6000, train_subset=None, seed=0, scaled=True) ->
 STEPS_PER_EXECUTION = 16
 
 
-def compile_for(model, labels="integer", optimizer="adam", steps_per_execution=STEPS_PER_EXECUTION):
+def compile_for(model, labels="integer", optimizer="adam", steps_per_execution=STEPS_PER_EXECUTION,
+                label_smoothing=0.0):
     """Compile with the loss that matches the labels, reporting accuracy.
 
     `labels` is "integer" (sparse categorical cross-entropy) or "one-hot"
-    (categorical cross-entropy).
+    (categorical cross-entropy). `label_smoothing` (one-hot labels only)
+    turns the targets into 1 - s + s/10 for the true class and s/10 for the
+    others.
     """
+    import keras
+
     losses = {"integer": "sparse_categorical_crossentropy", "one-hot": "categorical_crossentropy"}
     if labels not in losses:
         raise ValueError(f"labels must be 'integer' or 'one-hot', got {labels!r}.")
-    model.compile(optimizer=optimizer, loss=losses[labels], metrics=["accuracy"],
+    if not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be at least 0 and below 1, got {label_smoothing}.")
+    loss = losses[labels]
+    if label_smoothing:
+        if labels != "one-hot":
+            raise ValueError("label_smoothing needs one-hot labels (labels='one-hot'): Keras' "
+                             "sparse cross-entropy has no smoothing.")
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"],
                   steps_per_execution=steps_per_execution)
 
 
@@ -495,11 +508,8 @@ def train_with_recipe(model, splits: Splits, epochs: int, batch_size: int, peak_
     import keras
 
     steps = epochs * int(np.ceil(len(splits.x_train) / batch_size))
-    if not 0 <= label_smoothing < 1:
-        raise ValueError(f"label_smoothing must be at least 0 and below 1, got {label_smoothing}.")
     optimizer = keras.optimizers.AdamW(warmup_cosine(peak_learning_rate, steps), weight_decay=weight_decay)
-    model.compile(optimizer=optimizer, metrics=["accuracy"], steps_per_execution=STEPS_PER_EXECUTION,
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing))
+    compile_for(model, "one-hot", optimizer, label_smoothing=label_smoothing)
     logger = epoch_logger(epochs)
     stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
                                             restore_best_weights=True)

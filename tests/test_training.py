@@ -437,3 +437,21 @@ def test_comparison_table_marks_models_without_a_reported_figure():
     assert table.loc["Book", "multiply-adds"] == convolutions + 6272 * 256 + 256 * 10
     with pytest.raises(ValueError, match="no results record for strided_cnn"):
         compare.comparison_table(records, {"strided_cnn": "Strided"})
+
+
+def test_compile_for_smooths_one_hot_labels_only():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, activation="softmax")])
+    training.compile_for(model, "one-hot", label_smoothing=0.1)
+    assert model.loss.get_config()["label_smoothing"] == pytest.approx(0.1)
+    # Smoothed targets: 0.91 for the true class, 0.01 for the others.
+    targets = training.encode_labels(np.array([3]), "one-hot")
+    probabilities = np.full((1, 10), 0.01, "float32")
+    probabilities[0, 3] = 0.91
+    smoothed = float(model.loss(targets, probabilities))
+    plain = -np.log(0.91)
+    expected = -(0.91 * np.log(0.91) + 9 * 0.01 * np.log(0.01))
+    assert smoothed == pytest.approx(expected, rel=1e-4) and smoothed > plain
+    with pytest.raises(ValueError, match="label_smoothing needs one-hot labels"):
+        training.compile_for(model, "integer", label_smoothing=0.1)
+    with pytest.raises(ValueError, match="label_smoothing must be at least 0 and below 1"):
+        training.compile_for(model, "one-hot", label_smoothing=-0.1)
