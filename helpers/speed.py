@@ -124,7 +124,7 @@ def speed_table(rows):
     return pd.DataFrame(rows)[columns]
 
 
-def compare_block_orders(train_subset=12800, epochs=2, batch_size=128, seed=0):
+def compare_block_orders(train_subset=12800, epochs=4, batch_size=128, seed=0):
     """Time the book's CNN with its blocks in the usual order (convolution,
     batch normalisation, ReLU, pooling) and with pooling first (see
     `models.conv_block`), trained by `training.train` on the same images from

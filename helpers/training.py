@@ -371,9 +371,8 @@ def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed:
     """Build, train and test one of the book's models, and write its results file.
 
     The run counts as *quick* (results go to results/quick/) if it used fewer
-    than all 60,000 training images, fewer epochs than the book's full run
-    (`models.TUTORIAL_SETTINGS`, "book_epochs") or another batch size than the
-    tutorial's. Returns (model, history, record); the record is the results
+    than all 60,000 training images, fewer epochs than the tutorial's
+    (`models.TUTORIAL_SETTINGS`) or another batch size than the tutorial's. Returns (model, history, record); the record is the results
     file's content: the per-epoch history, the machine and library versions
     included.
     """
@@ -410,11 +409,11 @@ def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed:
 
 def is_quick_run(model_id, splits: Splits, epochs: int, batch_size: int) -> bool:
     """True unless the run used all 60,000 training images (training plus
-    validation), at least the book's full-run epochs and the tutorial's batch size."""
+    validation), at least the tutorial's epochs and the tutorial's batch size."""
     from helpers import models
 
     settings = models.TUTORIAL_SETTINGS[model_id]
-    return (len(splits.x_train) + len(splits.x_val) < 60000 or epochs < settings["book_epochs"]
+    return (len(splits.x_train) + len(splits.x_val) < 60000 or epochs < settings["epochs"]
             or batch_size != settings["batch_size"])
 
 

@@ -144,7 +144,7 @@ def test_training_chapters_default_to_the_book_settings(notebook, model_id, pref
     from helpers.models import TUTORIAL_SETTINGS
 
     settings, defaults = TUTORIAL_SETTINGS[model_id], parameter_defaults(notebook)
-    assert defaults[f"{prefix}EPOCHS"] == settings["book_epochs"]
+    assert defaults[f"{prefix}EPOCHS"] == settings["epochs"]
     assert defaults[f"{prefix}BATCH_SIZE"] == settings["batch_size"]
     validation = defaults.get(f"{prefix}VALIDATION_SIZE", defaults.get("VALIDATION_SIZE", 6000))
     assert validation == settings["validation_size"]

@@ -214,7 +214,7 @@ def test_training_twice_with_one_seed_gives_identical_weights():
 
 
 @pytest.mark.parametrize("model_id", ["dense_baseline", "wide_cnn_bn"])
-def test_full_runs_need_all_images_and_the_book_epochs(tmp_path, monkeypatch, model_id):
+def test_full_runs_need_all_images_and_the_tutorial_epochs(tmp_path, monkeypatch, model_id):
     # A fake training run, to test only the quick/full decision.
     from helpers import models
 
@@ -235,9 +235,9 @@ def test_full_runs_need_all_images_and_the_book_epochs(tmp_path, monkeypatch, mo
     full = training.Splits(images(60000 - n_val), np.zeros(60000 - n_val, int),
                            images(n_val), np.zeros(n_val, int), images(20), np.arange(20) % 10)
     batch = settings["batch_size"]
-    assert training.run_and_record(model_id, full, settings["book_epochs"], batch, 0)[2]["quick"] is False
-    assert training.run_and_record(model_id, full, settings["book_epochs"] - 1, batch, 0)[2]["quick"] is True
-    assert training.run_and_record(model_id, full, settings["book_epochs"], batch * 2, 0)[2]["quick"] is True
+    assert training.run_and_record(model_id, full, settings["epochs"], batch, 0)[2]["quick"] is False
+    assert training.run_and_record(model_id, full, settings["epochs"] - 1, batch, 0)[2]["quick"] is True
+    assert training.run_and_record(model_id, full, settings["epochs"], batch * 2, 0)[2]["quick"] is True
     assert (tmp_path / "results" / "fashion_mnist" / f"{model_id}.json").is_file()
 
 
@@ -284,7 +284,7 @@ def test_committed_results_files_are_full_runs_with_every_field():
         assert required <= set(record), (model_id, required - set(record))
         assert record["quick"] is False and record["model"] == model_id
         assert record["train_images"] + record["validation_images"] == 60000
-        assert len(record["history"]["seconds"]) == record["epochs"] >= settings["book_epochs"]
+        assert len(record["history"]["seconds"]) == record["epochs"] >= settings["epochs"]
         assert record["batch_size"] == settings["batch_size"]
         assert record["params"] == models.build_model(model_id).count_params()
         assert record["reported_test_accuracy"] == settings["reported_test_accuracy"]
