@@ -1,8 +1,19 @@
 """Shared helpers for *Hands-On CNNs: image classification with Keras*.
 
-Every chapter notebook imports this package (in the spirit of d2l's `d2l`
-module): data loading, plotting and, as the book grows, model building and
-training. Each helper is small, documented and tested in `tests/`.
+Every chapter notebook imports this package, in the spirit of d2l's `d2l`
+module. The chapters show the Keras that a learner should copy (models,
+`compile`, `fit`); the helpers hold the plumbing, one module per job:
+
+- `data`: find, check and load Fashion-MNIST (and MNIST digits);
+- `splitting`: training / validation / test splits and label encodings;
+- `models`: the book's models, as the chapters define them;
+- `training`: seeds, compiling, `fit` with one line per epoch, testing;
+- `recipe`: the book's own training recipe (chapter 11);
+- `evaluation`: predicted classes, confusion matrices, accuracy clocks;
+- `results`: results files (written by runs, or shipped with the package);
+- `machine`: the machine and library versions a run used;
+- `conv`, `params`, `plots`, `compare`, `speed`: convolution by hand,
+  parameter and multiply-add counts, figures, side-by-side tables, timing.
 
 Importing it first, in the setup cell, also imports TensorFlow quietly (see
 below), so that the notebooks' outputs show the lesson, not start-up logs.
@@ -11,7 +22,8 @@ below), so that the notebooks' outputs show the lesson, not start-up logs.
 import os
 import sys
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+__book__ = "hands-on-cnns"  # tells this package from unrelated ones named `helpers`
 
 
 def _import_tensorflow_quietly():

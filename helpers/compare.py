@@ -18,12 +18,12 @@ def comparison_table(records: dict, names: dict) -> pd.DataFrame:
     work per image, schedule, cost and accuracies, and the difference from the
     accuracy its tutorial reported ("—" where none was reported).
 
-    `records` maps model ids to results files as `training.read_result` returns them.
+    `records` maps model ids to results files as `results.read_result` returns them.
     """
     missing = [model_id for model_id in names if model_id not in records]
     if missing:
         raise ValueError(f"no results record for {', '.join(missing)}; read it with "
-                         "training.read_result first.")
+                         "results.read_result first.")
     results = pd.DataFrame.from_dict({m: records[m] for m in names}, orient="index")
     reported = results["reported_test_accuracy"].astype(float)
     table = pd.DataFrame({

@@ -56,6 +56,9 @@ IMAGES_MAGIC = 2051
 
 ENV_VAR = "FASHION_MNIST_DIR"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+# Set to an empty value to skip Debian's folder (as the standalone test does,
+# to load the data the way Colab does), or to another folder to look there.
+SYSTEM_DIR_ENV_VAR = "FASHION_MNIST_SYSTEM_DIR"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 KERAS_SUBDIR = "datasets/fashion-mnist"  # where keras.datasets.fashion_mnist caches it
 
@@ -252,18 +255,22 @@ def find_dataset_dir(
 
     Looks, in this order, in the folder named by the environment variable
     `env_var` (if it is set, it must hold the data), in `system_dir` (Debian's
-    package), and in Keras' cache, downloading into the cache only if no
+    package folder, or the folder named by $FASHION_MNIST_SYSTEM_DIR; an empty
+    value skips this step), and in Keras' cache, downloading into the cache only if no
     complete local copy exists and `download` is true.
     """
     if system_dir is None:
-        system_dir = DEBIAN_DIR
+        system_dir = os.environ.get(SYSTEM_DIR_ENV_VAR, DEBIAN_DIR)
     explicit = folder_from_env(spec, env_var)
     if explicit is not None:
         return explicit
 
     tried = []
+    if not str(system_dir):
+        tried.append(f"  - Debian's package folder: skipped (${SYSTEM_DIR_ENV_VAR} is empty)")
     cache = keras_home() / keras_subdir
-    for label, folder in (("Debian's package folder", Path(system_dir)), ("Keras' cache", cache)):
+    places = [("Debian's package folder", Path(system_dir))] if str(system_dir) else []
+    for label, folder in places + [("Keras' cache", cache)]:
         missing = _missing(folder, spec)
         if not missing:
             return folder
@@ -431,30 +438,3 @@ def scale_images(images, channel_axis: bool = True) -> np.ndarray:
         )
     scaled = images.astype(np.float32) / np.float32(255.0)
     return scaled[..., np.newaxis] if channel_axis else scaled
-
-
-def stratified_split(labels, size, seed=0):
-    """Pick `size` indices with the same number from every class, at random.
-
-    Returns `(rest, picked)`: two sorted index arrays that together cover every
-    position of `labels` once. `size` must be a multiple of the number of
-    classes present, so that each class gives exactly size / classes indices.
-    """
-    labels = np.asarray(labels)
-    classes = np.unique(labels)
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-        raise ValueError(f"size must be a non-negative integer, got {size!r}.")
-    if size % len(classes):
-        raise ValueError(f"size {size} is not a multiple of the {len(classes)} classes present; "
-                         f"use for example {size - size % len(classes)} or {size + len(classes) - size % len(classes)}.")
-    per_class = size // len(classes)
-    rng = np.random.default_rng(seed)
-    picked = []
-    for label in classes:
-        members = np.flatnonzero(labels == label)
-        if per_class > len(members):
-            raise ValueError(f"size {size} needs {per_class} images of class {label}, which has only {len(members)}.")
-        picked.append(rng.choice(members, per_class, replace=False))
-    picked = np.sort(np.concatenate(picked)) if picked else np.array([], dtype=int)
-    rest = np.setdiff1d(np.arange(len(labels)), picked)
-    return rest, picked

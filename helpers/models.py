@@ -168,11 +168,11 @@ BOOK_BUILDERS = {
     "book_cnn": book_cnn,
     "book_dense": book_dense,
 }
-# The recipe each is trained with by training.train_with_recipe: epochs and
+# The recipe each is trained with by recipe.train_with_recipe: epochs and
 # batch size, AdamW's peak learning rate and weight decay, label smoothing,
 # the patience of early stopping on validation accuracy, and whether the test
 # predictions average each image with its mirror image
-# (training.predict_classes). The dense network gets more epochs because each
+# (evaluation.predict_classes). The dense network gets more epochs because each
 # costs a fraction of a CNN epoch, and a lower peak learning rate, with which
 # its validation accuracy stopped jumping from epoch to epoch (a longer
 # schedule, 100 epochs, scored lower on the validation split: the dense

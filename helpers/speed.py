@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from helpers import models, training
+from helpers import models, splitting, training
 
 # The variants, in order: each adds one change to the one before it.
 VARIANTS = {
@@ -32,7 +32,7 @@ VARIANTS = {
 TUTORIAL_BATCH_SIZE = 32  # Keras' default, which the tutorials' fit() calls leave in place
 
 
-def train_tutorial_pattern(model, raw: training.Splits, epochs: int):
+def train_tutorial_pattern(model, raw: splitting.Splits, epochs: int):
     """Train as the tutorials do, from raw uint8 images: add the channel axis,
     divide by 255.0 (which gives float64), compile with Keras' defaults and
     fit with the default batch size. Returns the history with "seconds"."""
@@ -59,7 +59,7 @@ def images_per_second(train_images: int, epoch_seconds) -> float:
     return train_images / typical
 
 
-def time_variant(variant: str, model_id: str, raw: training.Splits, scaled: training.Splits,
+def time_variant(variant: str, model_id: str, raw: splitting.Splits, scaled: splitting.Splits,
                  epochs: int, seed: int) -> dict:
     """Train `model_id` one way (a key of VARIANTS) and return its measurements."""
     if variant not in VARIANTS:
@@ -99,8 +99,8 @@ def compare_training_speed(model_ids, epochs=5, train_subset=None, seed=0, varia
         raise ValueError(f"epochs must be at least 2 (the first epoch builds the graph and "
                          f"is not counted), got {epochs}.")
     variants = ["tutorial pattern"] + [v for v in variants if v != "tutorial pattern"]
-    raw = training.load_splits(train_subset=train_subset, seed=seed, scaled=False)
-    scaled = training.load_splits(train_subset=train_subset, seed=seed)
+    raw = splitting.load_splits(train_subset=train_subset, seed=seed, scaled=False)
+    scaled = splitting.load_splits(train_subset=train_subset, seed=seed)
     rows = []
     for model_id in model_ids:
         baseline = None
@@ -137,7 +137,7 @@ def compare_block_orders(train_subset=12800, epochs=4, batch_size=128, seed=0):
     if epochs < 2:
         raise ValueError(f"epochs must be at least 2 (the first epoch builds the graph and "
                          f"is not counted), got {epochs}.")
-    splits = training.load_splits(train_subset=train_subset, seed=seed)
+    splits = splitting.load_splits(train_subset=train_subset, seed=seed)
     rows = []
     for pool_first in (False, True):
         training.set_seed(seed)

@@ -51,13 +51,13 @@ def parse_args(argv=None):
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parse_args(argv)
-    from helpers import speed, training
+    from helpers import machine, speed, training
 
     rows = speed.compare_training_speed(args.models, epochs=args.epochs,
                                         train_subset=args.train_subset, seed=args.seed)
     table = speed.speed_table(rows)
     print()
-    print(f"Machine: {training.cpu_description()}; {training.device_description()}")
+    print(f"Machine: {machine.cpu_description()}; {machine.device_description()}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}" if v < 1.5 else f"{v:,.1f}"))
     for model_id in args.models:
         mine = table[table.model == model_id].set_index("variant")
@@ -67,7 +67,7 @@ def main(argv=None):
               f"{mine.loc['tutorial pattern', 'test_accuracy']:.4f}).")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     payload = {"epochs": args.epochs, "train_subset": args.train_subset, "seed": args.seed,
-               "machine": training.cpu_description(), "device": training.device_description(),
+               "machine": machine.cpu_description(), "device": machine.device_description(),
                "rows": rows}
     args.output.write_text(json.dumps(payload, indent=1) + "\n")
     print(f"Written to {args.output}")

@@ -100,7 +100,7 @@ def execute(notebook: Path, output: Path, parameters: dict) -> float:
 
 def machine_description() -> str:
     """CPU model, core count and any NVIDIA GPU, for the runtime table."""
-    from helpers.training import cpu_description
+    from helpers.machine import cpu_description
 
     gpus = []
     if shutil.which("nvidia-smi"):

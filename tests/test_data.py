@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import data
+from helpers import data, splitting
 from helpers.data import (
     CorruptDatasetError,
     DatasetNotFoundError,
@@ -201,6 +201,23 @@ def test_keras_cache_used_when_system_folder_incomplete(places):
     assert find(places) == places["keras"]
 
 
+def test_system_folder_comes_from_its_env_var_and_an_empty_value_skips_it(places, monkeypatch):
+    # The standalone test hides Debian's copy this way, to load the data as Colab does.
+    write_tiny_dataset(places["system"])
+    write_tiny_dataset(places["keras"])
+    monkeypatch.setenv(data.SYSTEM_DIR_ENV_VAR, str(places["system"]))
+    assert data.find_dataset_dir(tiny_spec(), env_var="TINY_DIR", keras_subdir="datasets/tiny",
+                                 download=False) == places["system"]
+    monkeypatch.setenv(data.SYSTEM_DIR_ENV_VAR, "")
+    assert data.find_dataset_dir(tiny_spec(), env_var="TINY_DIR", keras_subdir="datasets/tiny",
+                                 download=False) == places["keras"]
+    (places["keras"] / TINY_NAMES["test_images"]).unlink()
+    with pytest.raises(DatasetNotFoundError, match=r"Debian's package folder: skipped "
+                       r"\(\$FASHION_MNIST_SYSTEM_DIR is empty\)"):
+        data.find_dataset_dir(tiny_spec(), env_var="TINY_DIR", keras_subdir="datasets/tiny",
+                              download=False)
+
+
 def test_nothing_found_lists_every_place_and_how_to_get_the_data(places):
     with pytest.raises(DatasetNotFoundError) as info:
         find(places)
@@ -303,12 +320,12 @@ def test_class_names_in_label_order():
 
 def test_stratified_split_takes_equal_numbers_per_class_reproducibly():
     labels = np.repeat(np.arange(10), 50)
-    rest, picked = data.stratified_split(labels, 100, seed=3)
+    rest, picked = splitting.stratified_split(labels, 100, seed=3)
     assert np.bincount(labels[picked]).tolist() == [10] * 10
     assert sorted(np.concatenate([rest, picked]).tolist()) == list(range(500))
-    again_rest, again_picked = data.stratified_split(labels, 100, seed=3)
+    again_rest, again_picked = splitting.stratified_split(labels, 100, seed=3)
     np.testing.assert_array_equal(picked, again_picked)
-    assert not np.array_equal(picked, data.stratified_split(labels, 100, seed=4)[1])
+    assert not np.array_equal(picked, splitting.stratified_split(labels, 100, seed=4)[1])
 
 
 @pytest.mark.parametrize("size, message", [
@@ -318,7 +335,7 @@ def test_stratified_split_takes_equal_numbers_per_class_reproducibly():
 ])
 def test_stratified_split_refuses_impossible_sizes(size, message):
     with pytest.raises(ValueError, match=message):
-        data.stratified_split(np.repeat(np.arange(10), 50), size)
+        splitting.stratified_split(np.repeat(np.arange(10), 50), size)
 
 
 # --- MNIST digits: the same reader, or Keras' mnist.npz --------------------------------

@@ -77,16 +77,6 @@ def test_no_stderr_noise(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_colab_setup_cell_comes_first_and_installs_this_repository(path):
-    first_code = next(c for c in read(path).cells if c.cell_type == "code")
-    source = first_code.source
-    assert 'find_spec("helpers")' in source and "%pip install" in source
-    assert f"git+{CONFIG['repository']['url']}" in source, (
-        "the setup cell must install from the repository named in _config.yml")
-    assert "import helpers" in source
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_parameters_cell_is_plain_assignments(path):
     """Papermill injects values after this cell; it must only assign literals."""
     tree = ast.parse(parameters_cell(read(path)).source)

@@ -1,5 +1,6 @@
 """`helpers` installs as a package (pip install -e . locally, pip install
-git+<repository> on Colab) without dragging in pinned heavy dependencies."""
+git+<repository> on Colab) with the book's full-run results inside, and
+declares the range of library versions it supports without pinning them."""
 
 import shutil
 import subprocess
@@ -24,9 +25,24 @@ def test_wheel_contains_the_helpers_package_and_only_light_dependencies(tmp_path
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         metadata = zf.read(next(n for n in names if n.endswith("METADATA"))).decode()
-    for module in ("helpers/__init__.py", "helpers/data.py", "helpers/plots.py"):
+    for module in ("helpers/__init__.py", "helpers/data.py", "helpers/plots.py", "helpers/results.py"):
         assert module in names
+    shipped = sorted(p.name for p in (ROOT / "results" / "fashion_mnist").glob("*.json"))
+    assert shipped and all(f"helpers/book_results/fashion_mnist/{n}" in names for n in shipped)
     assert not any(n.startswith(("tests/", "notebooks/", "scripts/")) for n in names)
-    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
-    # Colab already has TensorFlow and Keras: the package must not pin or reinstall them.
-    assert not any("tensorflow" in r or "keras" in r or "==" in r for r in requires), requires
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines()
+                if line.startswith("Requires-Dist:")]
+    # Colab already has TensorFlow and Keras: lower bounds only, so that pip
+    # keeps the runtime's versions wherever they are in the supported range.
+    assert {r.split(">=")[0] for r in requires} >= {"tensorflow", "keras", "numpy", "pandas",
+                                                     "matplotlib", "seaborn"}, requires
+    assert all(">=" in r and "==" not in r and "<" not in r.replace(">=", "") for r in requires), requires
+
+
+def test_the_package_version_is_the_one_the_setup_cells_ask_for():
+    import tomllib
+
+    import helpers
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert helpers.__version__ == declared

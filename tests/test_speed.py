@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import speed, training
+from helpers import speed, splitting, training
 from scripts import benchmark_training
 from test_data import needs_real_data
 
@@ -30,7 +30,7 @@ def test_unknown_variant_and_too_few_epochs_are_refused():
 
 @needs_real_data
 def test_steps_per_execution_changes_the_speed_not_the_weights():
-    splits = training.load_splits(validation_size=100, train_subset=300, seed=0)
+    splits = splitting.load_splits(validation_size=100, train_subset=300, seed=0)
 
     def weights(steps):
         training.set_seed(3)

@@ -7,21 +7,21 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import data, training
+from helpers import data, evaluation, machine, recipe, results, splitting, training
 from test_data import needs_real_data
 
 
 def test_confusion_matrix_counts_and_row_normalises():
     y_true = np.array([0, 0, 0, 1, 1, 2])
     y_pred = np.array([0, 1, 1, 1, 1, 0])
-    counts = training.confusion_matrix(y_true, y_pred, num_classes=3, normalize=False)
+    counts = evaluation.confusion_matrix(y_true, y_pred, num_classes=3, normalize=False)
     np.testing.assert_array_equal(counts, [[1, 2, 0], [0, 2, 0], [1, 0, 0]])
-    rates = training.confusion_matrix(y_true, y_pred, num_classes=3)
+    rates = evaluation.confusion_matrix(y_true, y_pred, num_classes=3)
     np.testing.assert_allclose(rates, [[1 / 3, 2 / 3, 0], [0, 1, 0], [1, 0, 0]])
 
 
 def test_confusion_matrix_row_of_an_absent_class_is_zero():
-    rates = training.confusion_matrix(np.array([0, 1]), np.array([0, 0]), num_classes=3)
+    rates = evaluation.confusion_matrix(np.array([0, 1]), np.array([0, 0]), num_classes=3)
     np.testing.assert_allclose(rates[2], 0)
 
 
@@ -32,13 +32,13 @@ def test_confusion_matrix_row_of_an_absent_class_is_zero():
 ])
 def test_confusion_matrix_refuses_bad_input(y_true, y_pred, message):
     with pytest.raises(ValueError, match=message):
-        training.confusion_matrix(y_true, y_pred)
+        evaluation.confusion_matrix(y_true, y_pred)
 
 
 def test_most_confused_lists_largest_off_diagonal_cells():
     matrix = np.eye(10) * 0.8
     matrix[6, 0], matrix[2, 4], matrix[9, 7] = 0.15, 0.1, 0.05
-    top = training.most_confused(matrix, top=2)
+    top = evaluation.most_confused(matrix, top=2)
     assert top.values.tolist() == [["Shirt", "T-shirt/top", 0.15], ["Pullover", "Coat", 0.1]]
 
 
@@ -46,15 +46,17 @@ def test_predict_classes_takes_the_argmax_not_a_threshold():
     # Probabilities with no value above 0.5: a 0.5 threshold would call them all class 0.
     model = keras.Sequential([keras.Input((3,)), keras.layers.Softmax()])
     logits = np.array([[0.0, 1.0, 0.5], [2.0, 1.9, 0.0], [0.0, 0.0, 0.1]], dtype="float32")
-    assert training.predict_classes(model, logits).tolist() == [1, 0, 2]
-    classes, probabilities = training.predict_classes(model, logits, with_probabilities=True)
+    assert evaluation.predict_classes(model, logits).tolist() == [1, 0, 2]
+    classes, probabilities = evaluation.predict_classes(model, logits, with_probabilities=True)
     assert classes.tolist() == [1, 0, 2] and probabilities.shape == (3, 3)
     assert np.allclose(probabilities.sum(axis=1), 1)
 
 
 @pytest.mark.parametrize("gpus, asked, expected", [
-    ([], None, False), (["GPU:0"], None, True), ([], True, True), (["GPU:0"], False, False)])
-def test_set_seed_makes_ops_deterministic_on_gpus_or_when_asked(monkeypatch, gpus, asked, expected):
+    ([], False, False), (["GPU:0"], False, False), ([], True, True), (["GPU:0"], True, True)])
+def test_set_seed_makes_ops_deterministic_only_when_asked(monkeypatch, gpus, asked, expected):
+    # Opt-in even on a GPU: some GPU ops have no deterministic kernel and would
+    # raise UnimplementedError, so a chapter's reader turns it on knowingly.
     import tensorflow as tf
 
     switched_on = []
@@ -65,6 +67,12 @@ def test_set_seed_makes_ops_deterministic_on_gpus_or_when_asked(monkeypatch, gpu
     first = np.random.rand(3)
     training.set_seed(3, deterministic_ops=asked)
     assert np.array_equal(first, np.random.rand(3))
+    assert training.set_seed(3) is None and len(switched_on) == (2 if expected else 0)
+
+
+def test_set_seed_refuses_a_determinism_flag_that_is_not_a_bool():
+    with pytest.raises(ValueError, match="True or False, got None"):
+        training.set_seed(3, deterministic_ops=None)
 
 
 def fake_checkout(tmp_path):
@@ -82,37 +90,49 @@ def record(model="m"):
 
 def test_results_go_to_the_repository_and_quick_runs_elsewhere(tmp_path):
     notebooks = fake_checkout(tmp_path)
-    full = training.write_results(record(), quick=False, start=notebooks)
-    quick = training.write_results(record(), quick=True, start=notebooks)
+    full = results.write_results(record(), quick=False, start=notebooks)
+    quick = results.write_results(record(), quick=True, start=notebooks)
     assert full == tmp_path / "results" / "fashion_mnist" / "m.json"
     assert quick == tmp_path / "results" / "quick" / "fashion_mnist" / "m.json"
     saved = json.loads(full.read_text())
     assert saved["quick"] is False and json.loads(quick.read_text())["quick"] is True
     assert {"keras_backend", "keras_version", "tensorflow_version", "device", "date"} <= set(saved)
-    table = training.read_results(start=notebooks)
+    table = results.read_results(["m"], start=notebooks)
     assert table.loc["m", "test_accuracy"] == 0.5
 
 
-def test_read_results_leaves_out_study_files(tmp_path):
-    # A seed study beside the models' files must not add a row of gaps (which
-    # would also turn the integer columns into floats: 59,130.0 parameters).
-    notebooks = fake_checkout(tmp_path)
-    training.write_results(record(), quick=False, start=notebooks)
-    training.write_study("seed_study", [{"model": "m", "seed": 0}], quick=False, start=notebooks)
-    table = training.read_results(start=notebooks)
-    assert list(table.index) == ["m"]
-    assert table["params"].dtype.kind == "i"
-    (tmp_path / "only_a_study").mkdir()
-    lonely = fake_checkout(tmp_path / "only_a_study")
-    training.write_study("seed_study", [{"model": "m", "seed": 0}], quick=False, start=lonely)
-    with pytest.raises(FileNotFoundError, match="Run the training notebooks first"):
-        training.read_results(start=lonely)
+def test_read_results_prefers_this_runtimes_files_and_falls_back_to_the_shipped_ones(
+        tmp_path, capsys):
+    # On a fresh Colab runtime only the chapter's own runs exist: the others
+    # come from the book's full runs inside the package, and each line says which.
+    results.write_results(record("strided_cnn"), quick=True, start=tmp_path)
+    table = results.read_results(["dense_baseline", "strided_cnn"], quick=True, start=tmp_path)
+    assert list(table.index) == ["dense_baseline", "strided_cnn"]
+    assert table["params"].dtype.kind == "i"  # no gaps that turn counts into floats
+    assert table.loc["strided_cnn", "params"] == 10
+    shipped = json.loads((results.shipped_dir() / "dense_baseline.json").read_text())
+    assert table.loc["dense_baseline", "test_accuracy"] == shipped["test_accuracy"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("dense_baseline: results of the book's full run (")
+    assert lines[1].startswith("strided_cnn: results of your quick run (")
+    with pytest.raises(ValueError, match="model_ids is empty"):
+        results.read_results([], start=tmp_path)
+
+
+def test_the_shipped_results_equal_the_repositorys_results_files():
+    # scripts/sync_book_results.py copies them; this fails until it is run.
+    from conftest import ROOT
+
+    committed = {p.name: p.read_bytes() for p in (ROOT / "results" / "fashion_mnist").glob("*.json")}
+    shipped = {p.name: p.read_bytes() for p in results.shipped_dir().glob("*.json")}
+    assert committed and shipped == committed, (
+        "helpers/book_results differs from results/: run scripts/sync_book_results.py")
 
 
 def test_results_outside_a_checkout_go_below_the_working_folder(tmp_path):
-    assert training.project_root(tmp_path) is None  # like /content on Colab
-    assert training.results_dir(False, start=tmp_path) == tmp_path / "results" / "fashion_mnist"
-    assert training.results_dir(True, start=tmp_path) == tmp_path / "results" / "quick" / "fashion_mnist"
+    assert results.project_root(tmp_path) is None  # like /content on Colab
+    assert results.results_dir(False, start=tmp_path) == tmp_path / "results" / "fashion_mnist"
+    assert results.results_dir(True, start=tmp_path) == tmp_path / "results" / "quick" / "fashion_mnist"
 
 
 def test_incomplete_record_and_missing_results_are_explained(tmp_path):
@@ -120,28 +140,28 @@ def test_incomplete_record_and_missing_results_are_explained(tmp_path):
     incomplete = record()
     del incomplete["test_loss"]
     with pytest.raises(ValueError, match="lacks test_loss"):
-        training.write_results(incomplete, quick=False, start=notebooks)
-    with pytest.raises(FileNotFoundError, match="Run the training notebooks first"):
-        training.read_results(start=notebooks)
+        results.write_results(incomplete, quick=False, start=notebooks)
+    with pytest.raises(FileNotFoundError, match=r"No full results for 'm'.*fallback=False"):
+        results.read_results(["m"], start=notebooks, fallback=False)
 
 
 @needs_real_data
 def test_load_splits_are_stratified_disjoint_and_scaled():
-    splits = training.load_splits(validation_size=6000, train_subset=5000, seed=1)
+    splits = splitting.load_splits(validation_size=6000, train_subset=5000, seed=1)
     assert splits.x_train.shape == (5000, 28, 28, 1) and splits.x_train.dtype == np.float32
     assert np.bincount(splits.y_train).tolist() == [500] * 10
     assert np.bincount(splits.y_val).tolist() == [600] * 10
     assert splits.x_test.shape == (10000, 28, 28, 1)
     assert float(splits.x_train.max()) <= 1.0
     with pytest.raises(ValueError, match="train_subset must be between 1 and 54000"):
-        training.load_splits(train_subset=60000)
+        splitting.load_splits(train_subset=60000)
 
 
 @needs_real_data
 @pytest.mark.parametrize("labels", ["integer", "one-hot"])
 def test_train_runs_with_both_label_encodings(labels):
     training.set_seed(0)
-    splits = training.load_splits(validation_size=100, train_subset=200, seed=0)
+    splits = splitting.load_splits(validation_size=100, train_subset=200, seed=0)
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
     history, seconds = training.train(model, splits, epochs=1, batch_size=64, labels=labels)
@@ -149,7 +169,7 @@ def test_train_runs_with_both_label_encodings(labels):
 
 
 def test_train_refuses_an_unknown_label_encoding():
-    splits = training.Splits(*(np.zeros((10, 28, 28, 1)), np.zeros(10, int)) * 3)
+    splits = splitting.Splits(*(np.zeros((10, 28, 28, 1)), np.zeros(10, int)) * 3)
     with pytest.raises(ValueError, match="labels must be 'integer' or 'one-hot'"):
         training.train(keras.Sequential([keras.Input((28, 28, 1))]), splits, 1, 1, labels="onehot")
 
@@ -158,12 +178,12 @@ def test_train_refuses_an_unknown_label_encoding():
 def test_run_and_record_marks_small_runs_quick_and_writes_them_apart(tmp_path, monkeypatch):
     notebooks = fake_checkout(tmp_path)
     monkeypatch.chdir(notebooks)
-    splits = training.load_splits(validation_size=100, train_subset=300, seed=0)
+    splits = splitting.load_splits(validation_size=100, train_subset=300, seed=0)
     model, history, rec = training.run_and_record("dense_baseline", splits, epochs=1, batch_size=64, seed=0)
     assert rec["params"] == 59130 and rec["train_images"] == 300 and len(history["loss"]) == 1
     assert len(rec["history"]["seconds"]) == 1 and rec["history"]["val_accuracy"] == [
         round(history["val_accuracy"][0], 5)]
-    assert rec["tutorial_epochs"] == 10 and rec["device"] == training.device_description()
+    assert rec["tutorial_epochs"] == 10 and rec["device"] == machine.device_description()
     assert 0 <= rec["test_accuracy"] <= 1 and rec["reported_test_accuracy"] == 0.871
     saved = json.loads((tmp_path / "results" / "quick" / "fashion_mnist" / "dense_baseline.json").read_text())
     assert saved["quick"] is True and saved["test_accuracy"] == rec["test_accuracy"]
@@ -182,22 +202,22 @@ def test_epoch_logger_prints_one_line_per_epoch(capsys):
 def test_device_description_names_the_cpu_and_its_cores():
     import os
 
-    assert training.cpu_description().endswith(f", {os.cpu_count()} cores")
-    assert training.device_description()  # a CPU line here, GPU names where TensorFlow sees one
+    assert machine.cpu_description().endswith(f", {os.cpu_count()} cores")
+    assert machine.device_description()  # a CPU line here, GPU names where TensorFlow sees one
 
 
 def test_encode_labels_integer_or_one_hot():
     labels = np.array([2, 0])
-    assert training.encode_labels(labels, "integer") is labels
-    np.testing.assert_array_equal(training.encode_labels(labels, "one-hot")[0], np.eye(10)[2])
+    assert splitting.encode_labels(labels, "integer") is labels
+    np.testing.assert_array_equal(splitting.encode_labels(labels, "one-hot")[0], np.eye(10)[2])
     with pytest.raises(ValueError, match="labels must be 'integer' or 'one-hot', got 'sparse'"):
-        training.encode_labels(labels, "sparse")
+        splitting.encode_labels(labels, "sparse")
 
 
 @needs_real_data
 def test_training_twice_with_one_seed_gives_identical_weights():
     # The book's promise: a rerun on the same machine gives the same curve.
-    splits = training.load_splits(validation_size=100, train_subset=250, seed=0)
+    splits = splitting.load_splits(validation_size=100, train_subset=250, seed=0)
 
     def weights_after_training():
         training.set_seed(7)
@@ -232,7 +252,7 @@ def test_full_runs_need_all_images_and_the_tutorial_epochs(tmp_path, monkeypatch
     monkeypatch.setattr(training, "train", fake_train)
     n_val = settings["validation_size"]
     images = lambda n: np.zeros((n, 28, 28, 1), "float32")  # noqa: E731
-    full = training.Splits(images(60000 - n_val), np.zeros(60000 - n_val, int),
+    full = splitting.Splits(images(60000 - n_val), np.zeros(60000 - n_val, int),
                            images(n_val), np.zeros(n_val, int), images(20), np.arange(20) % 10)
     batch = settings["batch_size"]
     assert training.run_and_record(model_id, full, settings["epochs"], batch, 0)[2]["quick"] is False
@@ -243,11 +263,14 @@ def test_full_runs_need_all_images_and_the_tutorial_epochs(tmp_path, monkeypatch
 
 def test_read_result_names_the_chapter_that_writes_a_missing_file(tmp_path):
     fake_checkout(tmp_path)
-    training.write_results(record("strided_cnn"), quick=False, start=tmp_path)
-    assert training.read_result("strided_cnn", start=tmp_path)["params"] == 10
+    results.write_results(record("strided_cnn"), quick=False, start=tmp_path)
+    assert results.read_result("strided_cnn", start=tmp_path)["params"] == 10
     with pytest.raises(FileNotFoundError, match=r"No quick results for 'strided_cnn'.*"
                        r"Run 05_dense_vs_cnn.ipynb first with its quick settings"):
-        training.read_result("strided_cnn", quick=True, start=tmp_path)
+        results.read_result("strided_cnn", quick=True, start=tmp_path, fallback=False)
+    with pytest.raises(FileNotFoundError, match=r"No full results for 'mystery'.*"
+                       r"Run the chapter that trains it first"):
+        results.read_result("mystery", start=tmp_path)  # nothing shipped either
 
 
 def test_every_model_has_a_chapter_that_exists():
@@ -262,8 +285,8 @@ def test_every_model_has_a_chapter_that_exists():
 def test_write_study_keeps_rows_and_machine_and_separates_quick_runs(tmp_path):
     fake_checkout(tmp_path)
     rows = [{"model": "m", "seed": 1, "test_accuracy": 0.5}]
-    full = training.write_study("seed_study", rows, quick=False, start=tmp_path)
-    quick = training.write_study("seed_study", rows, quick=True, start=tmp_path)
+    full = results.write_study("seed_study", rows, quick=False, start=tmp_path)
+    quick = results.write_study("seed_study", rows, quick=True, start=tmp_path)
     assert full == tmp_path / "results" / "fashion_mnist" / "seed_study.json"
     assert quick == tmp_path / "results" / "quick" / "fashion_mnist" / "seed_study.json"
     saved = json.loads(full.read_text())
@@ -280,7 +303,7 @@ def test_committed_results_files_are_full_runs_with_every_field():
                 "reported_test_accuracy", "keras_backend", "tensorflow_version", "keras_version",
                 "device", "quick", "date", "history"}
     for model_id, settings in models.TUTORIAL_SETTINGS.items():
-        record = training.read_result(model_id, start=ROOT)
+        record = results.read_result(model_id, start=ROOT, fallback=False)
         assert required <= set(record), (model_id, required - set(record))
         assert record["quick"] is False and record["model"] == model_id
         assert record["train_images"] + record["validation_images"] == 60000
@@ -305,22 +328,22 @@ def test_committed_seed_study_has_three_new_seeds_per_model():
 
 
 def test_seconds_field_names_the_target_accuracy():
-    assert training.seconds_field(0.9137) == "seconds_to_91_37"
-    assert training.seconds_field(0.935) == "seconds_to_93_50"
+    assert evaluation.seconds_field(0.9137) == "seconds_to_91_37"
+    assert evaluation.seconds_field(0.935) == "seconds_to_93_50"
     with pytest.raises(ValueError, match="between 0 and 1"):
-        training.seconds_field(91.37)
+        evaluation.seconds_field(91.37)
 
 
 def test_warmup_cosine_rises_to_the_peak_then_decays_to_zero():
-    schedule = training.warmup_cosine(0.003, total_steps=100, warmup_fraction=0.1)
+    schedule = recipe.warmup_cosine(0.003, total_steps=100, warmup_fraction=0.1)
     rates = np.array([float(schedule(step)) for step in range(101)])
     assert rates[0] == pytest.approx(0.0001)
     assert int(np.argmax(rates)) == 10 and rates.max() == pytest.approx(0.003)
     assert np.all(np.diff(rates[10:]) <= 1e-12) and rates[100] == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(ValueError, match="need total_steps >= 2"):
-        training.warmup_cosine(0.003, total_steps=1)
+        recipe.warmup_cosine(0.003, total_steps=1)
     with pytest.raises(ValueError, match="warmup_fraction"):
-        training.warmup_cosine(0.003, total_steps=100, warmup_fraction=1.5)
+        recipe.warmup_cosine(0.003, total_steps=100, warmup_fraction=1.5)
 
 
 def tiny_model():
@@ -331,12 +354,12 @@ def tiny_model():
 
 @needs_real_data
 def test_recipe_keeps_best_validation_weights_and_the_clock_only_records(tmp_path, monkeypatch):
-    splits = training.load_splits(validation_size=500, train_subset=1000, seed=0)
+    splits = splitting.load_splits(validation_size=500, train_subset=1000, seed=0)
     training.set_seed(0)
     model = tiny_model()
-    reached = training.test_accuracy_clock(splits.x_test, splits.y_test, target=0.0)
-    never = training.test_accuracy_clock(splits.x_test, splits.y_test, target=1.0)  # never reached by a tiny model
-    history, seconds = training.train_with_recipe(model, splits, epochs=4, batch_size=64,
+    reached = evaluation.test_accuracy_clock(splits.x_test, splits.y_test, target=0.0)
+    never = evaluation.test_accuracy_clock(splits.x_test, splits.y_test, target=1.0)  # never reached by a tiny model
+    history, seconds = recipe.train_with_recipe(model, splits, epochs=4, batch_size=64,
                                                   peak_learning_rate=0.003, weight_decay=1e-4,
                                                   patience=1, label_smoothing=0.1,
                                                   extra_callbacks=[reached, never])
@@ -348,13 +371,13 @@ def test_recipe_keeps_best_validation_weights_and_the_clock_only_records(tmp_pat
     assert reached.seconds == sorted(reached.seconds) and reached.measuring > 0
     # The model ends with the weights of its best validation epoch.
     assert history["best_epoch"] == int(np.argmax(history["val_accuracy"])) + 1
-    val_accuracy = np.mean(training.predict_classes(model, splits.x_val) == splits.y_val)
+    val_accuracy = np.mean(evaluation.predict_classes(model, splits.x_val) == splits.y_val)
     assert val_accuracy == pytest.approx(max(history["val_accuracy"]), abs=1e-6)
 
     monkeypatch.chdir(fake_checkout(tmp_path))
     settings = {"epochs": 4, "batch_size": 64, "peak_learning_rate": 0.003,
                 "weight_decay": 1e-4, "label_smoothing": 0.1, "patience": 1, "mirror_vote": True}
-    saved = training.record_recipe_run("tiny", model, splits, history, seconds, reached, settings,
+    saved = results.record_recipe_run("tiny", model, splits, history, seconds, reached, settings,
                                        seed=0, full_epochs=4)
     assert saved["quick"] is True  # 1,500 images, not 60,000
     assert (tmp_path / "results" / "quick" / "fashion_mnist" / "tiny.json").is_file()
@@ -365,13 +388,13 @@ def test_recipe_keeps_best_validation_weights_and_the_clock_only_records(tmp_pat
                                "label_smoothing": 0.1, "patience": 1, "mirror_vote": True}
     assert saved["val_accuracy"] == pytest.approx(max(history["val_accuracy"]))
     # The test accuracy is the mirror vote's; one view's is kept beside it.
-    voted = training.predict_classes(model, splits.x_test, mirror_vote=True)
-    one_view = training.predict_classes(model, splits.x_test)
+    voted = evaluation.predict_classes(model, splits.x_test, mirror_vote=True)
+    one_view = evaluation.predict_classes(model, splits.x_test)
     assert saved["mirror_vote"] is True
     assert saved["test_accuracy"] == pytest.approx(np.mean(voted == splits.y_test))
     assert saved["test_accuracy_one_view"] == pytest.approx(np.mean(one_view == splits.y_test))
     with pytest.raises(ValueError, match="label_smoothing must be at least 0 and below 1"):
-        training.train_with_recipe(model, splits, 1, 64, 0.003, 1e-4, 1, label_smoothing=1.0)
+        recipe.train_with_recipe(model, splits, 1, 64, 0.003, 1e-4, 1, label_smoothing=1.0)
 
 
 def test_mirror_vote_averages_an_image_and_its_mirror():
@@ -385,11 +408,11 @@ def test_mirror_vote_averages_an_image_and_its_mirror():
     images = np.zeros((2, 28, 28, 1), dtype="float32")
     images[0, 0, 0, 0] = 1.0
     model = LeftEdge()
-    np.testing.assert_allclose(training.predict_probabilities(model, images), [[1, 0], [0, 1]])
-    np.testing.assert_allclose(training.predict_probabilities(model, images, mirror_vote=True),
+    np.testing.assert_allclose(evaluation.predict_probabilities(model, images), [[1, 0], [0, 1]])
+    np.testing.assert_allclose(evaluation.predict_probabilities(model, images, mirror_vote=True),
                                [[0.5, 0.5], [0, 1]])
     with pytest.raises(ValueError, match=r"mirror_vote needs images of shape \(count, height"):
-        training.predict_probabilities(model, images[..., 0], mirror_vote=True)
+        evaluation.predict_probabilities(model, images[..., 0], mirror_vote=True)
 
 
 def test_committed_book_results_meet_the_accuracy_target_and_keep_the_clock():
@@ -397,7 +420,7 @@ def test_committed_book_results_meet_the_accuracy_target_and_keep_the_clock():
     from conftest import ROOT
     from helpers import models
 
-    cnn = training.read_result("book_cnn", start=ROOT)
+    cnn = results.read_result("book_cnn", start=ROOT, fallback=False)
     settings = models.BOOK_SETTINGS["book_cnn"]
     assert cnn["quick"] is False and cnn["train_images"] + cnn["validation_images"] == 60000
     assert cnn["params"] == models.build_model("book_cnn").count_params()
@@ -415,7 +438,7 @@ def test_committed_book_results_meet_the_accuracy_target_and_keep_the_clock():
     first = cnn["seconds_by_epoch"].index(cnn["seconds_to_91_37"])
     assert cnn["test_accuracy_by_epoch"][first] >= 0.9137
     assert all(accuracy < 0.9137 for accuracy in cnn["test_accuracy_by_epoch"][:first])
-    dense = training.read_result("book_dense", start=ROOT)
+    dense = results.read_result("book_dense", start=ROOT, fallback=False)
     assert dense["quick"] is False and dense["test_accuracy"] < cnn["test_accuracy"]
     assert dense["train_seconds"] <= 600, dense["train_seconds"]  # the battle's same budget
 
@@ -444,7 +467,7 @@ def test_compile_for_smooths_one_hot_labels_only():
     training.compile_for(model, "one-hot", label_smoothing=0.1)
     assert model.loss.get_config()["label_smoothing"] == pytest.approx(0.1)
     # Smoothed targets: 0.91 for the true class, 0.01 for the others.
-    targets = training.encode_labels(np.array([3]), "one-hot")
+    targets = splitting.encode_labels(np.array([3]), "one-hot")
     probabilities = np.full((1, 10), 0.01, "float32")
     probabilities[0, 3] = 0.91
     smoothed = float(model.loss(targets, probabilities))

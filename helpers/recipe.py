@@ -1,0 +1,55 @@
+"""The book's own training recipe (chapter 11): AdamW with weight decay, a
+warm-up and cosine learning-rate schedule, label smoothing, and early
+stopping on validation accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers import training
+from helpers.splitting import Splits
+
+
+def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction=0.1):
+    """A learning-rate schedule: a linear warm-up from 1/30 of the peak to the
+    peak over the first `warmup_fraction` of the steps, then a cosine decay
+    to zero at `total_steps`.
+
+    The warm-up lets batch normalisation settle its statistics before the large
+    steps; the decay lets the weights settle into a minimum at the end.
+    """
+    import keras
+
+    if total_steps < 2 or not 0 < warmup_fraction < 1 or peak_learning_rate <= 0:
+        raise ValueError(
+            f"need total_steps >= 2, 0 < warmup_fraction < 1 and a positive peak learning "
+            f"rate, got {total_steps}, {warmup_fraction} and {peak_learning_rate}.")
+    warmup = max(1, int(total_steps * warmup_fraction))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak_learning_rate / 30, decay_steps=total_steps - warmup,
+        warmup_target=peak_learning_rate, warmup_steps=warmup)
+
+
+def train_with_recipe(model, splits: Splits, epochs: int, batch_size: int, peak_learning_rate: float,
+                      weight_decay: float, patience: int, label_smoothing=0.0, extra_callbacks=()):
+    """Train with the book's recipe: AdamW with decoupled weight decay, the
+    `warmup_cosine` schedule over `epochs`, cross-entropy with
+    `label_smoothing` (the one-hot targets become 1 - s + s/10 for the true
+    class and s/10 for the others), and early stopping on validation
+    accuracy, which keeps the weights of the best validation epoch.
+
+    Returns (history, seconds spent in fit). The history has Keras' per-epoch
+    lists plus "seconds" per epoch and "best_epoch" (1-based): the epoch whose
+    weights the model ends with.
+    """
+    import keras
+
+    steps = epochs * int(np.ceil(len(splits.x_train) / batch_size))
+    optimizer = keras.optimizers.AdamW(warmup_cosine(peak_learning_rate, steps), weight_decay=weight_decay)
+    training.compile_for(model, "one-hot", optimizer, label_smoothing=label_smoothing)
+    stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
+                                            restore_best_weights=True)
+    history, seconds = training.fit(model, splits, epochs, batch_size, "one-hot",
+                                    callbacks=[stopper, *extra_callbacks])
+    best_epoch = int(np.argmax(history["val_accuracy"])) + 1
+    return {**history, "best_epoch": best_epoch}, seconds

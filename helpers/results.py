@@ -1,0 +1,223 @@
+"""Results files: one JSON file per trained model (and per multi-run study),
+stamped with the machine and library versions, which later chapters read.
+
+Runs with anything less than a model's full settings are *quick*: their
+files go to a separate folder, so they never overwrite the results the book
+shows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from helpers import evaluation, machine
+from helpers.splitting import Splits
+
+
+def project_root(start=None) -> Path | None:
+    """The book's repository root (the folder with _toc.yml) above `start`, if any."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "helpers").is_dir():
+            return folder
+    return None
+
+
+def results_dir(quick: bool, dataset="fashion_mnist", start=None) -> Path:
+    """Where results files go: results/<dataset>/ in the repository for full
+    runs, results/quick/<dataset>/ for quick ones; ./results/... outside a
+    checkout (on Colab)."""
+    root = project_root(start) or Path(start or Path.cwd())
+    return root / "results" / ("quick" if quick else "") / dataset
+
+
+def write_results(record: dict, quick: bool, start=None) -> Path:
+    """Write one model's results as JSON, named after record["model"]."""
+    required = {"model", "params", "epochs", "batch_size", "train_seconds", "seconds_per_epoch",
+                "train_accuracy", "val_accuracy", "test_accuracy", "test_loss", "reported_test_accuracy"}
+    missing = required - set(record)
+    if missing:
+        raise ValueError(f"the results record lacks {', '.join(sorted(missing))}.")
+    return _write_stamped(record["model"], record, quick, start)
+
+
+def _write_stamped(name: str, payload: dict, quick: bool, start=None) -> Path:
+    """Write payload as results/.../<name>.json with the machine, the library
+    versions, the quick flag and the date added; return the path."""
+    payload = dict(payload)
+    payload.update({
+        **machine.library_versions(),
+        "device": machine.device_description(),
+        "quick": bool(quick),
+        "date": datetime.date.today().isoformat(),
+    })
+    folder = results_dir(quick, start=start)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def write_study(name: str, rows: list, quick: bool, start=None) -> Path:
+    """Write the rows of a multi-run study (a list of dicts) as results/.../<name>.json,
+    with the machine and library versions, and return the path."""
+    return _write_stamped(name, {"study": name, "rows": rows}, quick, start)
+
+
+def shipped_dir(dataset="fashion_mnist") -> Path:
+    """The book's full-run results files that ship inside the package
+    (helpers/book_results/<dataset>/, a copy of the repository's
+    results/<dataset>/ made by `scripts/sync_book_results.py`)."""
+    return Path(str(resources.files("helpers") / "book_results" / dataset))
+
+
+def read_result(model_id, quick=False, dataset="fashion_mnist", start=None, fallback=True,
+                verbose=True) -> dict:
+    """One model's results file as a dict, and (with `verbose`) a line saying where it came from.
+
+    It prefers a file that a run in this runtime wrote (results/<dataset>/,
+    or results/quick/<dataset>/ with `quick`); without one, and with
+    `fallback`, it reads the book's full run that ships with the package, so
+    that a chapter runs alone on a fresh runtime. Raises FileNotFoundError,
+    naming the chapter that writes the file, when neither exists.
+    """
+    from helpers import models
+
+    path = results_dir(quick, dataset, start=start) / f"{model_id}.json"
+    shipped = shipped_dir(dataset) / f"{model_id}.json"
+    if path.is_file():
+        record, source = json.loads(path.read_text()), f"your {'quick' if quick else 'full'} run"
+    elif fallback and shipped.is_file():
+        record, source = json.loads(shipped.read_text()), "the book's full run"
+    else:
+        chapter = models.CHAPTERS.get(model_id, "the chapter that trains it")
+        kind = "quick" if quick else "full"
+        raise FileNotFoundError(f"No {kind} results for {model_id!r}: {path} does not exist"
+                                f"{'' if fallback else ' (and fallback=False)'}. Run {chapter} first"
+                                f"{' with its quick settings' if quick else ''}; it writes this file.")
+    if verbose:
+        print(f"{model_id}: results of {source} ({record.get('date', 'undated')}, "
+              f"{record.get('device', 'unknown machine')})")
+    return record
+
+
+def read_results(model_ids, quick=False, dataset="fashion_mnist", start=None, fallback=True,
+                 verbose=True):
+    """Several models' results (`read_result` for each) as a DataFrame indexed by model id."""
+    import pandas as pd
+
+    records = [read_result(model_id, quick, dataset, start, fallback, verbose) for model_id in model_ids]
+    if not records:
+        raise ValueError("model_ids is empty: name the models whose results to read.")
+    return pd.DataFrame(records).set_index("model")
+
+
+def record_run(model_id, model, splits: Splits, history: dict, seconds: float, batch_size: int,
+               seed: int, test_loss: float, test_accuracy: float) -> dict:
+    """Write the results file of one tutorial model trained and tested as its chapter shows.
+
+    `history` is Keras' per-epoch dict (with "seconds" per epoch where the
+    run kept them) and `seconds` the time spent in `fit`. The run counts as
+    *quick* (`is_quick_run`), and goes to results/quick/, if it used fewer
+    than all 60,000 training images, fewer epochs than the tutorial's
+    (`models.TUTORIAL_SETTINGS`) or another batch size. Returns the record as
+    saved: the per-epoch history, the machine and library versions included.
+    """
+    from helpers import models
+
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    epochs = len(history["loss"])
+    quick = is_quick_run(model_id, splits, epochs, batch_size)
+    record = {
+        "model": model_id,
+        "params": model.count_params(),
+        "epochs": epochs,
+        "tutorial_epochs": settings["epochs"],
+        "batch_size": batch_size,
+        "seed": seed,
+        "labels": settings["labels"],
+        "train_images": len(splits.x_train),
+        "validation_images": len(splits.x_val),
+        "train_seconds": round(seconds, 1),
+        "seconds_per_epoch": round(seconds / epochs, 1),
+        "train_accuracy": float(history["accuracy"][-1]),  # last epoch, as Keras reports it
+        "val_accuracy": float(history["val_accuracy"][-1]),
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "reported_test_accuracy": settings["reported_test_accuracy"],
+        "reported_train_accuracy": settings["reported_train_accuracy"],
+        "history": {name: [round(float(v), 5) for v in values] for name, values in history.items()},
+        "quick": quick,
+    }
+    path = write_results(record, quick)
+    return json.loads(path.read_text())
+
+
+def is_quick_run(model_id, splits: Splits, epochs: int, batch_size: int) -> bool:
+    """True unless the run used all 60,000 training images (training plus
+    validation), at least the tutorial's epochs and the tutorial's batch size."""
+    from helpers import models
+
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    return (len(splits.x_train) + len(splits.x_val) < 60000 or epochs < settings["epochs"]
+            or batch_size != settings["batch_size"])
+
+
+def record_recipe_run(model_id, model, splits: Splits, history, seconds, clock, settings: dict,
+                      seed: int, full_epochs: int):
+    """Test a model trained by `train_with_recipe` and write its results file.
+
+    `clock` is the `test_accuracy_clock` that watched the run; its measuring is
+    taken out of the training time. The test accuracy is that of
+    `predict_classes` with `settings["mirror_vote"]`; the file also keeps
+    the accuracy of one view per image. The run is quick unless it used all
+    60,000 images and at least `full_epochs` epochs. Returns the record as saved.
+    """
+    mirror_vote = bool(settings.get("mirror_vote", False))
+    y_test = np.asarray(splits.y_test)
+    one_view = evaluation.predict_probabilities(model, splits.x_test)
+    voted = evaluation.predict_probabilities(model, splits.x_test, mirror_vote=True) if mirror_vote else one_view
+    test_accuracy = np.mean(voted.argmax(axis=1) == y_test)
+    # Plain cross-entropy of the probabilities used (no label smoothing).
+    test_loss = -np.mean(np.log(np.clip(voted[np.arange(len(y_test)), y_test], 1e-7, 1.0)))
+    epochs_run = len(history["loss"])
+    train_seconds = seconds - clock.measuring
+    quick = len(splits.x_train) + len(splits.x_val) < 60000 or settings["epochs"] < full_epochs
+    record = {
+        "model": model_id,
+        "params": model.count_params(),
+        "epochs": epochs_run,
+        "tutorial_epochs": epochs_run,  # no tutorial: the book's own schedule
+        "planned_epochs": settings["epochs"],
+        "best_epoch": history["best_epoch"],
+        "batch_size": settings["batch_size"],
+        "seed": seed,
+        "labels": "one-hot",
+        "recipe": {k: v for k, v in settings.items() if k not in ("epochs", "batch_size")},
+        "train_images": len(splits.x_train),
+        "validation_images": len(splits.x_val),
+        "train_seconds": round(train_seconds, 1),
+        "seconds_per_epoch": round(train_seconds / epochs_run, 1),
+        "train_accuracy": float(history["accuracy"][history["best_epoch"] - 1]),
+        "val_accuracy": float(history["val_accuracy"][history["best_epoch"] - 1]),
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "mirror_vote": mirror_vote,
+        "test_accuracy_one_view": float(np.mean(one_view.argmax(axis=1) == y_test)),
+        "reported_test_accuracy": None,
+        "reported_train_accuracy": None,
+        "target_test_accuracy": clock.target,
+        clock.field: clock.seconds_to_target,
+        "test_accuracy_by_epoch": clock.test_accuracy,
+        "seconds_by_epoch": clock.seconds,
+        "history": {name: [round(float(v), 5) for v in values]
+                    for name, values in history.items() if name != "best_epoch"},
+        "quick": quick,
+    }
+    path = write_results(record, quick)
+    return json.loads(path.read_text())

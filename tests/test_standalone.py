@@ -1,0 +1,128 @@
+"""Every chapter runs the way a Colab user runs it: alone, outside the repository.
+
+A fresh virtualenv gets the pinned requirements and the `helpers` package,
+installed the way the setup cells install it: `pip install
+"hands-on-cnns-helpers @ git+<repository>@v<version>"`, here from a
+`git+file://` copy of this working tree tagged with that version. Then each
+notebook, alone in an empty folder, runs top to bottom with papermill at its
+quick settings (notebooks/quick.yml). The data comes only from a Keras-style
+cache in a temporary HOME (`~/.keras/datasets/fashion-mnist`, filled from
+Debian's files: no network), with Debian's folder hidden from the loader.
+
+`STANDALONE_STACK` picks the library versions of the virtualenv: `pinned`
+(the default: requirements.txt), `oldest` (the lower bounds that
+pyproject.toml declares) or `latest` (the newest releases); `make
+colab-check` runs the last two.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+import venv
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import NOTEBOOKS, ROOT
+from scripts import run_notebooks, setup_cell
+
+DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+# What papermill needs in the virtualenv besides the book's own requirements.
+RUNNER = ["papermill", "ipykernel", "nbformat", "PyYAML"]
+STACK = os.environ.get("STANDALONE_STACK", "pinned")
+
+
+def stack_requirements() -> list[str]:
+    """pip arguments for the library versions of `STANDALONE_STACK`."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    if STACK == "pinned":
+        lock = ROOT / "requirements.lock"
+        return ["-r", str(ROOT / "requirements.txt")] + (["-c", str(lock)] if lock.is_file() else [])
+    if STACK == "oldest":
+        return [d.replace(">=", "==") for d in declared] + RUNNER
+    if STACK == "latest":
+        return ["--upgrade"] + [d.split(">=")[0] for d in declared] + RUNNER
+    raise ValueError(f"STANDALONE_STACK must be pinned, oldest or latest, got {STACK!r}.")
+
+
+def run(command, **kwargs):
+    """Run a command; on failure, fail the test with the end of its output."""
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, command))} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def tagged_copy_of_the_working_tree(target):
+    """A git repository holding this working tree (committed or not), tagged
+    v<version> as a release of the book is, so that pip installs it from a
+    git+file:// URL exactly as the setup cell does from the book's repository."""
+    shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "_build", "build", "*.egg-info", "__pycache__", "results"))
+    git = ["git", "-C", str(target), "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    run(git[:3] + ["init", "--quiet"])
+    run(git + ["add", "--all"])
+    run(git + ["commit", "--quiet", "--message", "standalone test"])
+    run(git + ["tag", "v" + setup_cell.helpers_version(ROOT)])
+
+
+@pytest.fixture(scope="session")
+def standalone(tmp_path_factory):
+    """(python of a fresh virtualenv with the book installed, HOME with the data cache)."""
+    if not os.path.isdir(DEBIAN_FASHION_MNIST):
+        pytest.skip(f"needs Debian's dataset-fashion-mnist in {DEBIAN_FASHION_MNIST} to fill the cache")
+    base = tmp_path_factory.mktemp("standalone")
+    venv.create(base / "venv", with_pip=True)
+    python = str(base / "venv" / "bin" / "python")
+    run([python, "-m", "pip", "install", "--quiet", *stack_requirements()])
+    tagged_copy_of_the_working_tree(base / "repository")
+    url = f"git+file://{base / 'repository'}@v{setup_cell.helpers_version(ROOT)}"
+    run([python, "-m", "pip", "install", "--quiet", "--no-deps", f"{setup_cell.DISTRIBUTION} @ {url}"])
+    home = base / "home"
+    cache = home / ".keras" / "datasets"
+    shutil.copytree(DEBIAN_FASHION_MNIST, cache / "fashion-mnist")
+    mnist = os.path.expanduser("~/.keras/datasets/mnist.npz")
+    if os.path.isfile(mnist):  # the MNIST exercise of chapter 11 runs only with it
+        shutil.copy2(mnist, cache / "mnist.npz")
+    versions = run([python, "-c", "import helpers, keras, tensorflow, numpy, pandas; "
+                    "print(helpers.__file__, keras.__version__, tensorflow.__version__, "
+                    "numpy.__version__, pandas.__version__)"], env=environment(home)).stdout
+    print(f"standalone stack ({STACK}): helpers, keras, tensorflow, numpy, pandas = {versions}")
+    assert str(ROOT) not in versions.split()[0]  # the installed copy, not this checkout
+    return python, home
+
+
+def environment(home):
+    """The environment of a fresh runtime: its own HOME (Keras' cache in it),
+    Debian's folder hidden from the loader, nothing from this checkout."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "FASHION_MNIST_DIR", "MNIST_DIR", "KERAS_HOME")}
+    env.update(HOME=str(home), FASHION_MNIST_SYSTEM_DIR="", MPLBACKEND="Agg")
+    return env
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_runs_alone_in_an_empty_folder(path, standalone, tmp_path):
+    python, home = standalone
+    folder = tmp_path / "content"  # like Colab's empty /content
+    folder.mkdir()
+    parameters = tmp_path / "parameters.yml"
+    parameters.write_text(yaml.safe_dump(run_notebooks.quick_parameters(path)))
+    executed = tmp_path / path.name
+    run([python, "-m", "papermill", str(path), str(executed), "-f", str(parameters),
+         "--cwd", str(folder), "-k", "python3", "--no-progress-bar", "--log-level", "WARNING"],
+        env=environment(home), cwd=folder)
+    nb = nbformat.read(executed, as_version=4)
+    errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert not errors
+    setup = nb.cells[setup_cell.setup_cell_index(nb)]
+    assert not setup.get("outputs"), "the setup cell installed or printed something"
+    skipped = [out.get("text", "") for cell in nb.cells for out in cell.get("outputs", [])
+               if "runs on Colab" in str(out.get("text", ""))]
+    if skipped:
+        print(f"{path.name}: {skipped[0].strip()}")
