@@ -20,7 +20,6 @@ from conftest import NOTEBOOKS, ROOT
 
 LEAKY_PATH = re.compile(r"(/root/|/home/[^/\s]+/|/tmp/[^\s'\"]+|/work/)")
 MAX_OUTPUT_BYTES = 3_000_000
-CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 QUICK = yaml.safe_load((ROOT / "notebooks" / "quick.yml").read_text()) or {}
 
 
