@@ -1,11 +1,18 @@
 """helpers.conv against Keras itself, over many random configurations."""
 
+import ast
+import inspect
+
 import helpers  # noqa: F401  (quiet TensorFlow first)
 import keras
+import nbformat
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from helpers import conv
+
+CHAPTER_2 = ROOT / "notebooks" / "02_convolution.ipynb"
 
 RNG = np.random.default_rng(2024)
 
@@ -124,9 +131,115 @@ def test_kernel_layouts_2d_3d_4d_agree():
     (lambda: conv.conv2d(np.ones((4, 4)), np.ones(3)), "kernel must have shape"),
     (lambda: conv.conv2d(np.ones(4), np.ones((3, 3))), "image must have shape"),
     (lambda: conv.conv2d(np.ones((4, 4)), np.ones((3, 3)), padding="SAME"), "padding must be"),
+    (lambda: conv.conv2d(np.ones((4, 4)), np.ones((3, 3)), bias=[1.0, 2.0]), "bias must have shape \\(1,\\)"),
     (lambda: conv.pool2d(np.ones((4, 4)), mode="min"), "mode must be 'max' or 'average'"),
     (lambda: conv.pool2d(np.ones((4, 4)), pool_size=(2, 2, 2)), "pool_size must be an int or a pair"),
 ])
 def test_bad_arguments_are_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- conv2d_loops and conv2d_vectorised: the chapter's two versions ----------
+
+CONVOLUTIONS = [conv.conv2d_loops, conv.conv2d_vectorised]
+
+
+def keras_conv2d(x, kernel, bias, stride, padding):
+    """What keras.layers.Conv2D computes for one (H, W, C) image with these weights."""
+    layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], strides=stride, padding=padding,
+                                use_bias=bias is not None)
+    layer.build((1,) + x.shape)
+    layer.set_weights([kernel] if bias is None else [kernel, bias])
+    return np.asarray(layer(x[None]))[0]
+
+
+# Odd and even sizes, square and not, 1-4 input channels, 1-5 filters, every
+# stride from 1 to 3 and both paddings (the cases name their sizes).
+SIZES = [(7, 7, 1, 3, 1), (8, 6, 3, 2, 4), (9, 10, 2, 3, 5), (6, 5, 4, 1, 2), (10, 10, 3, 4, 3)]
+
+
+@pytest.mark.parametrize("convolution", CONVOLUTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("h, w, channels, k, filters", SIZES)
+@pytest.mark.parametrize("stride", [1, 2, 3, (1, 2)])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("with_bias", [True, False], ids=["bias", "no-bias"])
+def test_both_versions_match_keras_conv2d(convolution, h, w, channels, k, filters, stride, padding, with_bias):
+    rng = np.random.default_rng([h, w, channels, k, filters])
+    x = rng.normal(size=(h, w, channels)).astype("float32")
+    kernel = rng.normal(size=(k, k, channels, filters)).astype("float32")
+    bias = rng.normal(size=filters).astype("float32") if with_bias else None
+    expected = keras_conv2d(x, kernel, bias, stride, padding)
+    got = convolution(x, kernel, stride=stride, padding=padding, bias=bias)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("h, w, c, kernel, stride, padding", random_configs(25, seed=3))
+def test_loops_and_vectorised_give_the_same_numbers(h, w, c, kernel, stride, padding):
+    x = RNG.normal(size=(h, w, c))
+    weights = RNG.normal(size=kernel + (c, 2))
+    bias = RNG.normal(size=2)
+    np.testing.assert_allclose(conv.conv2d_loops(x, weights, stride, padding, bias),
+                               conv.conv2d_vectorised(x, weights, stride, padding, bias), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_adds_the_bias_for_every_kernel_layout():
+    image = RNG.normal(size=(5, 5, 2))
+    kernel = RNG.normal(size=(3, 3, 2, 4))
+    bias = RNG.normal(size=4)
+    np.testing.assert_allclose(conv.conv2d(image, kernel, bias=bias), conv.conv2d(image, kernel) + bias)
+    np.testing.assert_allclose(conv.conv2d(image, kernel[..., 0], bias=bias[:1]), conv.conv2d(image, kernel[..., 0]) + bias[0])
+
+
+def test_loops_on_the_chapter_5x5_example():
+    image = np.arange(25).reshape(5, 5, 1)
+    out = conv.conv2d_loops(image, np.ones((3, 3, 1, 1)), bias=[10.0])
+    assert out.shape == (3, 3, 1)
+    assert out[0, 0, 0] == image[:3, :3].sum() + 10 and out[2, 2, 0] == image[2:, 2:].sum() + 10
+
+
+def notebook_function_source(name):
+    """The source of function `name` as defined in one of chapter 2's code cells."""
+    for cell in nbformat.read(CHAPTER_2, as_version=4).cells:
+        if cell.cell_type != "code" or f"def {name}(" not in cell.source:
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return ast.get_source_segment(cell.source, node)
+    raise AssertionError(f"no code cell of {CHAPTER_2.name} defines {name}")
+
+
+@pytest.mark.parametrize("name", ["conv2d_loops", "conv2d_vectorised"])
+def test_chapter_2_shows_exactly_the_helper_code(name):
+    """The cell says `# saved as helpers.conv.<name>`: the two must not drift apart."""
+    in_notebook = notebook_function_source(name)
+    in_helper = inspect.getsource(getattr(conv, name)).rstrip()
+    assert in_notebook == in_helper, f"{name} in {CHAPTER_2.name} differs from helpers/conv.py: copy one to the other"
+    assert f"# saved as helpers.conv.{name}" in next(
+        c.source for c in nbformat.read(CHAPTER_2, as_version=4).cells if f"def {name}(" in c.source)
+
+
+GOOD_IMAGE, GOOD_KERNEL = np.ones((5, 5, 3)), np.ones((3, 3, 3, 2))
+
+
+@pytest.mark.parametrize("convolution", CONVOLUTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("image, kernel, options, message", [
+    (np.ones((5, 5, 3)), np.ones((3, 3, 2, 2)), {},
+     "the kernel spans 2 channel\\(s\\) but the image has 3: .* give it shape \\(3, 3, 3, filters\\)"),
+    (np.ones((5, 5)), GOOD_KERNEL, {}, "image must have shape \\(height, width, channels\\).*image\\[:, :, None\\]"),
+    (np.ones((1, 5, 5, 3)), GOOD_KERNEL, {}, "image must have shape \\(height, width, channels\\)"),
+    (GOOD_IMAGE, np.ones((3, 3, 3)), {}, "kernel must have shape \\(kh, kw, channels, filters\\).*kernel\\[..., None\\]"),
+    (GOOD_IMAGE, np.ones((3, 0, 3, 2)), {}, "kernel must not have an empty axis"),
+    (GOOD_IMAGE, np.ones((7, 3, 3, 2)), {}, "larger than the padded input height \\(5\\)"),
+    (GOOD_IMAGE, GOOD_KERNEL, {"padding": "full"}, "padding must be 'valid', 'same' or a non-negative int, got 'full'"),
+    (GOOD_IMAGE, GOOD_KERNEL, {"padding": "SAME"}, "padding must be 'valid', 'same'"),
+    (GOOD_IMAGE, GOOD_KERNEL, {"stride": 0}, "stride must be a positive integer, got 0"),
+    (GOOD_IMAGE, GOOD_KERNEL, {"stride": (1, 2, 3)}, "stride must be an int or a pair of ints"),
+    (GOOD_IMAGE, GOOD_KERNEL, {"stride": 1.5}, "stride must be a positive integer"),
+    (GOOD_IMAGE, GOOD_KERNEL, {"bias": np.ones(3)}, "bias must have shape \\(2,\\), one number per filter, got \\(3,\\)"),
+    (GOOD_IMAGE, GOOD_KERNEL, {"bias": 1.0}, "bias must have shape \\(2,\\)"),
+])
+def test_both_versions_refuse_bad_arguments_with_a_clear_message(convolution, image, kernel, options, message):
+    with pytest.raises(ValueError, match=message):
+        convolution(image, kernel, **options)
