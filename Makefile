@@ -4,6 +4,8 @@
 #   make outputs  re-run every notebook at full settings (stored outputs) and at
 #                 quick settings, and rewrite the README's runtime table
 #   make quick    run every notebook at the quick (workshop) settings into results/quick/
+#   make lock     re-pin every indirect dependency in requirements.lock after a
+#                 change to requirements.txt
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +13,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 DATA    = /usr/share/datasets/fashion-mnist
 
-.PHONY: book test outputs quick install data clean
+.PHONY: book test outputs quick install lock data clean
 
 book: install data
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
@@ -27,14 +29,33 @@ quick: install data
 
 install: $(STAMP)
 
-# Re-installs whenever the pins or the package metadata change.
-$(STAMP): requirements.txt pyproject.toml
+# Re-installs whenever the pins or the package metadata change. The lock holds
+# every indirect dependency to the version the book was last built with.
+$(STAMP): requirements.txt requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3"
 	touch $(STAMP)
+
+# requirements.lock: every package of the book build and the tests, pinned,
+# for Python 3.11 on Linux x86-64 (where CI runs); uv resolves for
+# that platform from any machine, and keeps the lock's other pins wherever
+# requirements.txt still allows them. Not `install` first: that would install
+# with the stale lock this target replaces.
+UV          = uv==0.13.9
+LOCK_TARGET = --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
+
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(UV)
+	$(BIN)/uv pip compile requirements.txt $(LOCK_TARGET) --quiet --no-header --output-file requirements.lock
+	printf '%s\n' \
+		'# Every package of the book build and the tests, pinned: Python 3.11 on Linux x86-64.' \
+		'# Generated from requirements.txt by uv pip compile. Refresh it with:  make lock' \
+		'# make install uses it as constraints: pip install -r requirements.txt -c requirements.lock' \
+		| cat - requirements.lock > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock
 
 # Fashion-MNIST from Debian's package when apt is at hand; otherwise the
 # loader lets Keras download it on first use (or set FASHION_MNIST_DIR).

@@ -33,8 +33,12 @@ def _import_tensorflow_quietly():
     "Could not find cuda drivers on your machine" straight to file descriptor 2
     while it is imported, before TF_CPP_MIN_LOG_LEVEL is honoured, and Jupyter
     copies them into the cell's output. Python errors still surface as usual.
+
+    Later C++ logs go through TF_CPP_MIN_LOG_LEVEL: "2" hides information and
+    warnings but never errors ("3" would hide those too). A level the reader
+    has set is kept.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # later C++ logs
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules:
         return
     saved_stderr = os.dup(2)

@@ -4,7 +4,6 @@ Colab and a Binder launch button on every notebook page."""
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,12 @@ from conftest import NOTEBOOKS, ROOT
 def html(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    start = time.perf_counter()
     result = subprocess.run(
         [str(jupyter_book), "build", str(ROOT), "--warningiserror", "--keep-going",
          "--path-output", str(out)],
         capture_output=True, text=True,
     )
-    seconds = time.perf_counter() - start
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert seconds < 120, f"the book build took {seconds:.0f} s"
     return out / "_build" / "html"
 
 

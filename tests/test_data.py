@@ -6,7 +6,6 @@ The last tests read the real data when it is installed (CI installs it).
 
 import gzip
 import hashlib
-import time
 from pathlib import Path
 
 import numpy as np
@@ -289,10 +288,9 @@ needs_real_data = pytest.mark.skipif(
 @needs_real_data
 def test_real_fashion_mnist_matches_keras_layout_and_official_statistics(monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
-    start = time.perf_counter()
+    # No time limit here (a busy machine would fail it at random):
+    # scripts/benchmark_loading.py measures how long loading takes.
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(download=False)
-    seconds = time.perf_counter() - start
-    assert seconds < 2.0, f"loading took {seconds:.2f} s"
     assert (x_train.shape, y_train.shape, x_test.shape, y_test.shape) == (
         (60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
     assert all(a.dtype == np.uint8 for a in (x_train, y_train, x_test, y_test))

@@ -32,4 +32,3 @@ def test_notebook_runs_with_quick_parameters(path, tmp_path):
         assert assigned == parameters
     assert not any(out.output_type == "error" for c in executed.cells for out in c.get("outputs", []))
     assert "papermill" not in executed.metadata  # bookkeeping stripped
-    assert seconds < 120, "the quick setting must stay under 2 minutes per notebook"
