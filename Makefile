@@ -4,6 +4,9 @@
 #   make outputs  re-run every notebook at full settings (stored outputs) and at
 #                 quick settings, and rewrite the README's runtime table
 #   make quick    run every notebook at the quick (workshop) settings into results/quick/
+#   make lab      open the notebooks in JupyterLab
+#   make colab-check  run every chapter outside the repository, as on Colab, with
+#                 the oldest and the newest library versions the package supports
 #   make lock     re-pin every indirect dependency in requirements.lock after a
 #                 change to requirements.txt
 
@@ -13,7 +16,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 DATA    = /usr/share/datasets/fashion-mnist
 
-.PHONY: book test outputs quick install lock data clean
+.PHONY: book test outputs quick lab colab-check install lock data clean
 
 book: install data
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
@@ -23,9 +26,19 @@ test: install data
 
 outputs: install data
 	$(BIN)/python scripts/run_notebooks.py --full --quick --update-readme
+	$(BIN)/python scripts/sync_book_results.py
 
 quick: install data
 	$(BIN)/python scripts/run_notebooks.py --quick
+
+lab: install data
+	$(BIN)/jupyter lab notebooks/
+
+# Not part of `make test`: a new release must not block a landing. Each end
+# builds a fresh virtualenv (a few minutes) and runs all twelve chapters.
+colab-check: install data
+	STANDALONE_STACK=oldest $(BIN)/python -m pytest tests/test_standalone.py -p no:randomly -s
+	STANDALONE_STACK=latest $(BIN)/python -m pytest tests/test_standalone.py -p no:randomly -s
 
 install: $(STAMP)
 

@@ -17,10 +17,11 @@ colab-check` runs the last two.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
-import sys
+import time
 import tomllib
 import venv
 
@@ -79,6 +80,8 @@ def standalone(tmp_path_factory):
     base = tmp_path_factory.mktemp("standalone")
     venv.create(base / "venv", with_pip=True)
     python = str(base / "venv" / "bin" / "python")
+    # A current pip, as on Colab: the pip that venv bundles may reject "name @ git+file://" lines.
+    run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     run([python, "-m", "pip", "install", "--quiet", *stack_requirements()])
     tagged_copy_of_the_working_tree(base / "repository")
     url = f"git+file://{base / 'repository'}@v{setup_cell.helpers_version(ROOT)}"
@@ -91,7 +94,7 @@ def standalone(tmp_path_factory):
         shutil.copy2(mnist, cache / "mnist.npz")
     versions = run([python, "-c", "import helpers, keras, tensorflow, numpy, pandas; "
                     "print(helpers.__file__, keras.__version__, tensorflow.__version__, "
-                    "numpy.__version__, pandas.__version__)"], env=environment(home)).stdout
+                    "numpy.__version__, pandas.__version__)"], env=environment(home), cwd=home).stdout
     print(f"standalone stack ({STACK}): helpers, keras, tensorflow, numpy, pandas = {versions}")
     assert str(ROOT) not in versions.split()[0]  # the installed copy, not this checkout
     return python, home
@@ -114,10 +117,18 @@ def test_chapter_runs_alone_in_an_empty_folder(path, standalone, tmp_path):
     parameters = tmp_path / "parameters.yml"
     parameters.write_text(yaml.safe_dump(run_notebooks.quick_parameters(path)))
     executed = tmp_path / path.name
+    start = time.perf_counter()
     run([python, "-m", "papermill", str(path), str(executed), "-f", str(parameters),
          "--cwd", str(folder), "-k", "python3", "--no-progress-bar", "--log-level", "WARNING"],
         env=environment(home), cwd=folder)
+    print(f"{path.name}: {time.perf_counter() - start:.0f} s alone at the quick setting ({STACK})")
     nb = nbformat.read(executed, as_version=4)
+    quick = run_notebooks.quick_parameters(path)
+    if quick:  # papermill injected the quick values (compared as values, not text)
+        (injected,) = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assigned = {node.targets[0].id: ast.literal_eval(node.value)
+                    for node in ast.parse(injected.source).body if isinstance(node, ast.Assign)}
+        assert assigned == quick
     errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
     assert not errors
     setup = nb.cells[setup_cell.setup_cell_index(nb)]
