@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers import evaluation, machine
+from helpers import evaluation, machine, training
 from helpers.splitting import Splits
 
 
@@ -117,21 +117,24 @@ def read_results(model_ids, quick=False, dataset="fashion_mnist", start=None, fa
     return pd.DataFrame(records).set_index("model")
 
 
-def record_run(model_id, model, splits: Splits, history: dict, seconds: float, batch_size: int,
-               seed: int, test_loss: float, test_accuracy: float) -> dict:
+def record_run(model_id, model, splits: Splits, history, logger, batch_size: int, seed: int,
+               test_loss: float, test_accuracy: float) -> dict:
     """Write the results file of one tutorial model trained and tested as its chapter shows.
 
-    `history` is Keras' per-epoch dict (with "seconds" per epoch where the
-    run kept them) and `seconds` the time spent in `fit`. The run counts as
-    *quick* (`is_quick_run`), and goes to results/quick/, if it used fewer
-    than all 60,000 training images, fewer epochs than the tutorial's
+    `history` is the History that `model.fit` returned and `logger` the
+    `training.epoch_logger` that watched the same run (each epoch's seconds
+    and those of the whole fit); `test_loss` and `test_accuracy` are what
+    `model.evaluate` gave on the test split. The run counts as *quick*
+    (`is_quick_run`), and goes to results/quick/, if it used fewer than all
+    60,000 training images, fewer epochs than the tutorial's
     (`models.TUTORIAL_SETTINGS`) or another batch size. Returns the record as
     saved: the per-epoch history, the machine and library versions included.
     """
     from helpers import models
 
     settings = models.TUTORIAL_SETTINGS[model_id]
-    epochs = len(history["loss"])
+    per_epoch = training.history_with_seconds(history, logger)
+    epochs = len(per_epoch["loss"])
     quick = is_quick_run(model_id, splits, epochs, batch_size)
     record = {
         "model": model_id,
@@ -143,19 +146,24 @@ def record_run(model_id, model, splits: Splits, history: dict, seconds: float, b
         "labels": settings["labels"],
         "train_images": len(splits.x_train),
         "validation_images": len(splits.x_val),
-        "train_seconds": round(seconds, 1),
-        "seconds_per_epoch": round(seconds / epochs, 1),
-        "train_accuracy": float(history["accuracy"][-1]),  # last epoch, as Keras reports it
-        "val_accuracy": float(history["val_accuracy"][-1]),
+        "train_seconds": round(logger.fit_seconds, 1),
+        "seconds_per_epoch": round(logger.fit_seconds / epochs, 1),
+        "train_accuracy": float(per_epoch["accuracy"][-1]),  # last epoch, as Keras reports it
+        "val_accuracy": float(per_epoch["val_accuracy"][-1]),
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
         "reported_test_accuracy": settings["reported_test_accuracy"],
         "reported_train_accuracy": settings["reported_train_accuracy"],
-        "history": {name: [round(float(v), 5) for v in values] for name, values in history.items()},
+        "history": _rounded_history(per_epoch),
         "quick": quick,
     }
     path = write_results(record, quick)
     return json.loads(path.read_text())
+
+
+def _rounded_history(per_epoch: dict) -> dict:
+    """Per-epoch lists with five decimals, as the results files keep them."""
+    return {name: [round(float(v), 5) for v in values] for name, values in per_epoch.items()}
 
 
 def is_quick_run(model_id, splits: Splits, epochs: int, batch_size: int) -> bool:
@@ -168,25 +176,31 @@ def is_quick_run(model_id, splits: Splits, epochs: int, batch_size: int) -> bool
             or batch_size != settings["batch_size"])
 
 
-def record_recipe_run(model_id, model, splits: Splits, history, seconds, clock, settings: dict,
+def record_recipe_run(model_id, model, splits: Splits, history, logger, clock, settings: dict,
                       seed: int, full_epochs: int):
-    """Test a model trained by `train_with_recipe` and write its results file.
+    """Test a model trained with the book's recipe and write its results file.
 
-    `clock` is the `test_accuracy_clock` that watched the run; its measuring is
-    taken out of the training time. The test accuracy is that of
-    `predict_classes` with `settings["mirror_vote"]`; the file also keeps
-    the accuracy of one view per image. The run is quick unless it used all
-    60,000 images and at least `full_epochs` epochs. Returns the record as saved.
+    `history` and `logger` are the History of `model.fit` and the
+    `training.epoch_logger` that watched it (as chapter 11 trains the book's
+    CNN, or as `recipe.train_with_recipe` returns them); the run kept the
+    weights of its best validation epoch (early stopping). `clock` is the
+    `test_accuracy_clock` that watched the run; its measuring is taken out of
+    the training time. The test accuracy is that of `predict_classes` with
+    `settings["mirror_vote"]`; the file also keeps the accuracy of one view
+    per image. The run is quick unless it used all 60,000 images and at least
+    `full_epochs` epochs. Returns the record as saved.
     """
     mirror_vote = bool(settings.get("mirror_vote", False))
+    per_epoch = training.history_with_seconds(history, logger)
+    best_epoch = int(np.argmax(per_epoch["val_accuracy"])) + 1  # the weights the model ends with
     y_test = np.asarray(splits.y_test)
     one_view = evaluation.predict_probabilities(model, splits.x_test)
     voted = evaluation.predict_probabilities(model, splits.x_test, mirror_vote=True) if mirror_vote else one_view
     test_accuracy = np.mean(voted.argmax(axis=1) == y_test)
     # Plain cross-entropy of the probabilities used (no label smoothing).
     test_loss = -np.mean(np.log(np.clip(voted[np.arange(len(y_test)), y_test], 1e-7, 1.0)))
-    epochs_run = len(history["loss"])
-    train_seconds = seconds - clock.measuring
+    epochs_run = len(per_epoch["loss"])
+    train_seconds = logger.fit_seconds - clock.measuring
     quick = len(splits.x_train) + len(splits.x_val) < 60000 or settings["epochs"] < full_epochs
     record = {
         "model": model_id,
@@ -194,7 +208,7 @@ def record_recipe_run(model_id, model, splits: Splits, history, seconds, clock, 
         "epochs": epochs_run,
         "tutorial_epochs": epochs_run,  # no tutorial: the book's own schedule
         "planned_epochs": settings["epochs"],
-        "best_epoch": history["best_epoch"],
+        "best_epoch": best_epoch,
         "batch_size": settings["batch_size"],
         "seed": seed,
         "labels": "one-hot",
@@ -203,8 +217,8 @@ def record_recipe_run(model_id, model, splits: Splits, history, seconds, clock, 
         "validation_images": len(splits.x_val),
         "train_seconds": round(train_seconds, 1),
         "seconds_per_epoch": round(train_seconds / epochs_run, 1),
-        "train_accuracy": float(history["accuracy"][history["best_epoch"] - 1]),
-        "val_accuracy": float(history["val_accuracy"][history["best_epoch"] - 1]),
+        "train_accuracy": float(per_epoch["accuracy"][best_epoch - 1]),
+        "val_accuracy": float(per_epoch["val_accuracy"][best_epoch - 1]),
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
         "mirror_vote": mirror_vote,
@@ -215,8 +229,7 @@ def record_recipe_run(model_id, model, splits: Splits, history, seconds, clock, 
         clock.field: clock.seconds_to_target,
         "test_accuracy_by_epoch": clock.test_accuracy,
         "seconds_by_epoch": clock.seconds,
-        "history": {name: [round(float(v), 5) for v in values]
-                    for name, values in history.items() if name != "best_epoch"},
+        "history": _rounded_history(per_epoch),
         "quick": quick,
     }
     path = write_results(record, quick)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from helpers.splitting import Splits, encode_labels
 
 
@@ -81,40 +79,55 @@ def train(model, splits: Splits, epochs: int, batch_size: int, labels="integer",
 
     `labels` is "integer" (sparse categorical cross-entropy) or "one-hot"
     (categorical cross-entropy, labels converted here). Returns (history,
-    seconds spent in fit), as `fit` does.
+    seconds spent in fit): the history as `history_with_seconds` gives it.
     """
     compile_for(model, labels, steps_per_execution=steps_per_execution)
-    return fit(model, splits, epochs, batch_size, labels)
+    history, logger = fit(model, splits, epochs, batch_size, labels)
+    return history_with_seconds(history, logger), logger.fit_seconds
 
 
 def fit(model, splits: Splits, epochs: int, batch_size: int, labels="integer", callbacks=()):
     """`model.fit` on the training split, validated on the validation split,
-    printing one line per epoch: the one way the helpers feed data to Keras.
+    printing one line per epoch: the one way the helpers feed data to Keras,
+    as the chapters that introduce the models do in their cells.
 
     The model must be compiled for `labels` ("integer" or "one-hot"; the
-    labels are converted here). Returns (history, seconds spent in fit); the
-    history is Keras' dict of per-epoch lists plus "seconds", the wall-clock
-    time of each epoch (validation included).
+    labels are converted here). Returns (Keras' History, the `epoch_logger`
+    that watched the run), the two things the results files are written from.
     """
     y_train, y_val = (encode_labels(y, labels) for y in (splits.y_train, splits.y_val))
     logger = epoch_logger(epochs)
-    start = time.perf_counter()
     history = model.fit(splits.x_train, y_train, validation_data=(splits.x_val, y_val),
                         epochs=epochs, batch_size=batch_size, verbose=0,
                         callbacks=[logger, *callbacks])
-    seconds = time.perf_counter() - start
-    return {**history.history, "seconds": logger.seconds}, seconds
+    return history, logger
+
+
+def history_with_seconds(history, logger):
+    """Keras' per-epoch lists of a run (`history.history`) plus "seconds",
+    the wall-clock time of each epoch (validation included) that `logger`
+    kept."""
+    return {**history.history, "seconds": list(logger.seconds)}
 
 
 def epoch_logger(epochs):
-    """A Keras callback that prints one compact line per epoch (no progress bar)
-    and keeps each epoch's wall-clock seconds in its `seconds` list."""
+    """A Keras callback that prints one compact line per epoch (no progress bar).
+
+    It keeps each epoch's wall-clock seconds in its `seconds` list, and the
+    seconds of the whole `fit` in `fit_seconds` once training ends.
+    """
     import keras
 
     class EpochLine(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.seconds = []
+            self.seconds, self.fit_seconds = [], None
+
+        def on_train_begin(self, logs=None):
+            self.fit_started = time.perf_counter()
+
+        def on_train_end(self, logs=None):
+            self.fit_seconds = time.perf_counter() - self.fit_started
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
@@ -144,19 +157,3 @@ def train_and_test(model_id, splits: Splits, epochs: int, batch_size: int, seed:
     y_test = encode_labels(splits.y_test, labels)
     test_loss, test_accuracy = model.evaluate(splits.x_test, y_test, batch_size=1024, verbose=0)
     return model, history, seconds, float(test_loss), float(test_accuracy)
-
-
-def run_and_record(model_id, splits: Splits, epochs: int, batch_size: int, seed: int):
-    """Build, train and test one of the book's models (`train_and_test`), and
-    write its results file (`results.record_run`).
-
-    Returns (model, history, record); the record is the results file's
-    content, the machine and library versions included.
-    """
-    from helpers import results
-
-    model, history, seconds, test_loss, test_accuracy = train_and_test(
-        model_id, splits, epochs, batch_size, seed)
-    record = results.record_run(model_id, model, splits, history, seconds, batch_size, seed,
-                                test_loss, test_accuracy)
-    return model, history, record

@@ -175,16 +175,27 @@ def test_train_refuses_an_unknown_label_encoding():
 
 
 @needs_real_data
-def test_run_and_record_marks_small_runs_quick_and_writes_them_apart(tmp_path, monkeypatch):
+def test_record_run_marks_small_runs_quick_and_writes_them_apart(tmp_path, monkeypatch):
+    # As chapter 5 does it: seed, build, compile, fit with the epoch logger, evaluate, record.
+    from helpers import models
+
     notebooks = fake_checkout(tmp_path)
     monkeypatch.chdir(notebooks)
     splits = splitting.load_splits(validation_size=100, train_subset=300, seed=0)
-    model, history, rec = training.run_and_record("dense_baseline", splits, epochs=1, batch_size=64, seed=0)
-    assert rec["params"] == 59130 and rec["train_images"] == 300 and len(history["loss"]) == 1
+    training.set_seed(0)
+    model = models.dense_baseline()
+    training.compile_for(model)
+    history, logger = training.fit(model, splits, epochs=1, batch_size=64)
+    test_loss, test_accuracy = model.evaluate(splits.x_test, splits.y_test, verbose=0)
+    rec = results.record_run("dense_baseline", model, splits, history, logger, 64, 0,
+                             test_loss, test_accuracy)
+    assert rec["params"] == 59130 and rec["train_images"] == 300 and len(history.history["loss"]) == 1
     assert len(rec["history"]["seconds"]) == 1 and rec["history"]["val_accuracy"] == [
-        round(history["val_accuracy"][0], 5)]
+        round(history.history["val_accuracy"][0], 5)]
+    assert rec["train_seconds"] == round(logger.fit_seconds, 1)
+    assert logger.fit_seconds >= sum(logger.seconds) - 0.01  # the whole fit, every epoch in it
     assert rec["tutorial_epochs"] == 10 and rec["device"] == machine.device_description()
-    assert 0 <= rec["test_accuracy"] <= 1 and rec["reported_test_accuracy"] == 0.871
+    assert rec["test_accuracy"] == pytest.approx(test_accuracy) and rec["reported_test_accuracy"] == 0.871
     saved = json.loads((tmp_path / "results" / "quick" / "fashion_mnist" / "dense_baseline.json").read_text())
     assert saved["quick"] is True and saved["test_accuracy"] == rec["test_accuracy"]
     assert not (tmp_path / "results" / "fashion_mnist").exists()
@@ -235,29 +246,34 @@ def test_training_twice_with_one_seed_gives_identical_weights():
 
 @pytest.mark.parametrize("model_id", ["dense_baseline", "wide_cnn_bn"])
 def test_full_runs_need_all_images_and_the_tutorial_epochs(tmp_path, monkeypatch, model_id):
-    # A fake training run, to test only the quick/full decision.
+    # A fake training run (a History and a logger filled in by hand), to test
+    # only the quick/full decision.
+    from types import SimpleNamespace
+
     from helpers import models
 
     settings = models.TUTORIAL_SETTINGS[model_id]
     monkeypatch.chdir(fake_checkout(tmp_path))
-    monkeypatch.setattr(models, "build_model", lambda _: keras.Sequential(
-        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]))
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
 
-    def fake_train(model, splits, epochs, batch_size, labels):
-        model.compile(loss="categorical_crossentropy" if labels == "one-hot" else
-                      "sparse_categorical_crossentropy", metrics=["accuracy"])
-        return {"loss": [1.0] * epochs, "accuracy": [0.5] * epochs, "val_loss": [1.0] * epochs,
-                "val_accuracy": [0.5] * epochs, "seconds": [1.0] * epochs}, float(epochs)
+    def record_fake_run(splits, epochs, batch_size):
+        history = keras.callbacks.History()
+        history.history = {"loss": [1.0] * epochs, "accuracy": [0.5] * epochs,
+                           "val_loss": [1.0] * epochs, "val_accuracy": [0.5] * epochs}
+        logger = SimpleNamespace(seconds=[1.0] * epochs, fit_seconds=float(epochs))
+        return results.record_run(model_id, model, splits, history, logger, batch_size, 0, 1.0, 0.5)
 
-    monkeypatch.setattr(training, "train", fake_train)
     n_val = settings["validation_size"]
     images = lambda n: np.zeros((n, 28, 28, 1), "float32")  # noqa: E731
     full = splitting.Splits(images(60000 - n_val), np.zeros(60000 - n_val, int),
                            images(n_val), np.zeros(n_val, int), images(20), np.arange(20) % 10)
+    smaller = splitting.Splits(images(1000), np.zeros(1000, int), *([images(n_val), np.zeros(n_val, int)] * 2))
     batch = settings["batch_size"]
-    assert training.run_and_record(model_id, full, settings["epochs"], batch, 0)[2]["quick"] is False
-    assert training.run_and_record(model_id, full, settings["epochs"] - 1, batch, 0)[2]["quick"] is True
-    assert training.run_and_record(model_id, full, settings["epochs"], batch * 2, 0)[2]["quick"] is True
+    assert record_fake_run(full, settings["epochs"], batch)["quick"] is False
+    assert record_fake_run(full, settings["epochs"] - 1, batch)["quick"] is True
+    assert record_fake_run(full, settings["epochs"], batch * 2)["quick"] is True
+    assert record_fake_run(smaller, settings["epochs"], batch)["quick"] is True
     assert (tmp_path / "results" / "fashion_mnist" / f"{model_id}.json").is_file()
 
 
@@ -359,34 +375,35 @@ def test_recipe_keeps_best_validation_weights_and_the_clock_only_records(tmp_pat
     model = tiny_model()
     reached = evaluation.test_accuracy_clock(splits.x_test, splits.y_test, target=0.0)
     never = evaluation.test_accuracy_clock(splits.x_test, splits.y_test, target=1.0)  # never reached by a tiny model
-    history, seconds = recipe.train_with_recipe(model, splits, epochs=4, batch_size=64,
-                                                  peak_learning_rate=0.003, weight_decay=1e-4,
-                                                  patience=1, label_smoothing=0.1,
-                                                  extra_callbacks=[reached, never])
-    epochs_run = len(history["loss"])
+    history, logger = recipe.train_with_recipe(model, splits, epochs=4, batch_size=64,
+                                               peak_learning_rate=0.003, weight_decay=1e-4,
+                                               patience=1, label_smoothing=0.1,
+                                               extra_callbacks=[reached, never])
+    epochs_run = len(history.history["loss"])
     # The clocks measured every epoch and wrote nothing where early stopping looks.
-    assert len(reached.test_accuracy) == len(reached.seconds) == epochs_run
-    assert not any("test" in key for key in history)
+    assert len(reached.test_accuracy) == len(reached.seconds) == len(logger.seconds) == epochs_run
+    assert not any("test" in key for key in history.history)
     assert reached.seconds_to_target == reached.seconds[0] and never.seconds_to_target is None
     assert reached.seconds == sorted(reached.seconds) and reached.measuring > 0
     # The model ends with the weights of its best validation epoch.
-    assert history["best_epoch"] == int(np.argmax(history["val_accuracy"])) + 1
+    best_epoch = int(np.argmax(history.history["val_accuracy"])) + 1
     val_accuracy = np.mean(evaluation.predict_classes(model, splits.x_val) == splits.y_val)
-    assert val_accuracy == pytest.approx(max(history["val_accuracy"]), abs=1e-6)
+    assert val_accuracy == pytest.approx(max(history.history["val_accuracy"]), abs=1e-6)
 
     monkeypatch.chdir(fake_checkout(tmp_path))
     settings = {"epochs": 4, "batch_size": 64, "peak_learning_rate": 0.003,
                 "weight_decay": 1e-4, "label_smoothing": 0.1, "patience": 1, "mirror_vote": True}
-    saved = results.record_recipe_run("tiny", model, splits, history, seconds, reached, settings,
+    saved = results.record_recipe_run("tiny", model, splits, history, logger, reached, settings,
                                        seed=0, full_epochs=4)
     assert saved["quick"] is True  # 1,500 images, not 60,000
     assert (tmp_path / "results" / "quick" / "fashion_mnist" / "tiny.json").is_file()
-    assert saved["train_seconds"] == pytest.approx(seconds - reached.measuring, abs=0.06)
+    assert saved["train_seconds"] == pytest.approx(logger.fit_seconds - reached.measuring, abs=0.06)
     assert saved["seconds_to_0_00"] == reached.seconds[0] and saved["target_test_accuracy"] == 0.0
-    assert saved["epochs"] == epochs_run and saved["best_epoch"] == history["best_epoch"]
+    assert saved["epochs"] == epochs_run and saved["best_epoch"] == best_epoch
+    assert saved["history"]["seconds"] == logger.seconds
     assert saved["recipe"] == {"peak_learning_rate": 0.003, "weight_decay": 1e-4,
                                "label_smoothing": 0.1, "patience": 1, "mirror_vote": True}
-    assert saved["val_accuracy"] == pytest.approx(max(history["val_accuracy"]))
+    assert saved["val_accuracy"] == pytest.approx(max(history.history["val_accuracy"]))
     # The test accuracy is the mirror vote's; one view's is kept beside it.
     voted = evaluation.predict_classes(model, splits.x_test, mirror_vote=True)
     one_view = evaluation.predict_classes(model, splits.x_test)
