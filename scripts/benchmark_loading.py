@@ -45,10 +45,10 @@ def time_loads(load, repeats):
 
 def main(argv=None):
     args = parse_args(argv)
-    from helpers import data, training
+    from helpers import data, machine
 
     seconds = time_loads(lambda: data.load_fashion_mnist(download=False), args.repeats)
-    print(f"Machine: {training.cpu_description()}")
+    print(f"Machine: {machine.cpu_description()}")
     print("Loads (s): " + ", ".join(f"{s:.3f}" for s in seconds))
     median = statistics.median(seconds)
     print(f"Median of {len(seconds)} loads of Fashion-MNIST: {median:.3f} s")
