@@ -33,8 +33,19 @@ from conftest import NOTEBOOKS, ROOT
 from scripts import run_notebooks, setup_cell
 
 DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
-# What papermill needs in the virtualenv besides the book's own requirements.
-RUNNER = ["papermill", "ipykernel", "nbformat", "PyYAML"]
+# What runs the notebooks in the virtualenv, besides the book's own libraries:
+# Colab brings its own Jupyter, so these stay at the locked versions at both
+# ends of the supported range (an unpinned mix of IPython and ipykernel can
+# be one that does not start).
+RUNNER = ("papermill", "ipykernel", "ipython", "jupyter-client", "nbclient", "nbformat", "pyyaml")
+
+
+def runner_requirements() -> list[str]:
+    """The locked versions of the packages in RUNNER, as pip arguments."""
+    locked = [line.split(";")[0].strip() for line in (ROOT / "requirements.lock").read_text().splitlines()
+              if line.split("==")[0].strip().lower() in RUNNER]
+    assert len(locked) == len(RUNNER), f"requirements.lock lacks some of {RUNNER}"
+    return locked
 STACK = os.environ.get("STANDALONE_STACK", "pinned")
 
 
@@ -45,9 +56,9 @@ def stack_requirements() -> list[str]:
         lock = ROOT / "requirements.lock"
         return ["-r", str(ROOT / "requirements.txt")] + (["-c", str(lock)] if lock.is_file() else [])
     if STACK == "oldest":
-        return [d.replace(">=", "==") for d in declared] + RUNNER
+        return [d.replace(">=", "==") for d in declared] + runner_requirements()
     if STACK == "latest":
-        return ["--upgrade"] + [d.split(">=")[0] for d in declared] + RUNNER
+        return ["--upgrade"] + [d.split(">=")[0] for d in declared] + runner_requirements()
     raise ValueError(f"STANDALONE_STACK must be pinned, oldest or latest, got {STACK!r}.")
 
 
