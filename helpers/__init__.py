@@ -32,7 +32,10 @@ def _import_tensorflow_quietly():
     On a machine without a GPU, TensorFlow's C++ core writes lines such as
     "Could not find cuda drivers on your machine" straight to file descriptor 2
     while it is imported, before TF_CPP_MIN_LOG_LEVEL is honoured, and Jupyter
-    copies them into the cell's output. Python errors still surface as usual.
+    copies them into the cell's output. The first look for GPUs also logs
+    "failed call to cuInit" as an error where there is no GPU driver, so that
+    look happens here too, in the same silence: it only finds out which
+    devices exist. Python errors still surface as usual.
 
     Later C++ logs go through TF_CPP_MIN_LOG_LEVEL: "2" hides information and
     warnings but never errors ("3" would hide those too). A level the reader
@@ -45,7 +48,9 @@ def _import_tensorflow_quietly():
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
+        import tensorflow
+
+        tensorflow.config.list_physical_devices("GPU")  # the driver probe, once
     except ImportError:
         pass  # Keras on another backend: nothing to quieten
     finally:
