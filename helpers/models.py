@@ -87,7 +87,7 @@ def deep_narrow_cnn():
     return keras.Sequential(stack, name="deep_narrow_cnn")
 
 
-def conv_block(filters, pool_first=True, pool=True):
+def conv_block(filters, pool_first=True, pool=True, batch_norm=True):
     """A 3x3 'same' convolution, 2x2 max pooling, batch normalisation and ReLU
     (without `pool`, the same block without the pooling).
 
@@ -103,8 +103,13 @@ def conv_block(filters, pool_first=True, pool=True):
     batch normalisation is a chain of separate element-wise operations, so
     on a CPU where those dominate a step this order trains faster; chapter
     12 measures whether it does on yours.
-    With `pool_first=False`, the usual order.
+    With `pool_first=False`, the usual order. Without `batch_norm` (the
+    ablation of chapter 11), the convolution gets its bias back and the
+    normalisation goes.
     """
+    if not batch_norm:
+        conv = layers.Conv2D(filters, 3, padding="same")
+        return [conv, layers.ReLU()] + ([layers.MaxPooling2D(2)] if pool else [])
     conv = layers.Conv2D(filters, 3, padding="same", use_bias=False)
     if not pool:
         return [conv, layers.BatchNormalization(), layers.ReLU()]
@@ -123,7 +128,8 @@ def augmentation():
     return [layers.RandomFlip("horizontal")]
 
 
-def book_cnn(filters=(32, 64, 128), dense_units=256, dropout=0.3, augment=True, pool_first=True):
+def book_cnn(filters=(32, 64, 128), dense_units=256, dropout=0.3, augment=True, pool_first=True,
+             batch_norm=True):
     """The book's own CNN: three `conv_block`s, the pooling halving the image
     (28, 14, then 7 pixels) while the filters grow. The first block is the
     narrowest: it sees one input channel, and edges and blobs need few
@@ -132,13 +138,15 @@ def book_cnn(filters=(32, 64, 128), dense_units=256, dropout=0.3, augment=True, 
     its 7x7 map, so that the dense layer after it still sees where each
     feature is. Then a dense layer with batch normalisation, dropout before
     both dense layers, and the softmax layer. With `augment`, it starts with
-    `augmentation()`; `pool_first` is passed to every pooling `conv_block`.
+    `augmentation()`; `pool_first` and `batch_norm` are passed to every
+    `conv_block`, and without `batch_norm` the dense layer has a bias instead.
     """
     stack = [keras.Input(shape=IMAGE_SHAPE)] + (augmentation() if augment else [])
     for number, count in enumerate(filters, start=1):
-        stack += conv_block(count, pool_first, pool=number < len(filters))
-    stack += [layers.Flatten(), layers.Dropout(dropout),
-              layers.Dense(dense_units, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
+        stack += conv_block(count, pool_first, pool=number < len(filters), batch_norm=batch_norm)
+    hidden = ([layers.Dense(dense_units, use_bias=False), layers.BatchNormalization()] if batch_norm
+              else [layers.Dense(dense_units)])
+    stack += [layers.Flatten(), layers.Dropout(dropout), *hidden, layers.ReLU(),
               layers.Dropout(dropout), layers.Dense(NUM_CLASSES, activation="softmax")]
     return keras.Sequential(stack, name="book_cnn")
 

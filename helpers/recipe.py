@@ -31,13 +31,15 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction=0
 
 
 def train_with_recipe(model, splits: Splits, epochs: int, batch_size: int, peak_learning_rate: float,
-                      weight_decay: float, patience: int, label_smoothing=0.0, extra_callbacks=()):
+                      weight_decay: float, patience: int, label_smoothing=0.0, extra_callbacks=(),
+                      constant_learning_rate=None):
     """Train with the book's recipe, as chapter 11 does in its cells for the
     book's CNN: AdamW with decoupled weight decay, the `warmup_cosine`
     schedule over `epochs`, cross-entropy with `label_smoothing` (the one-hot
     targets become 1 - s + s/10 for the true class and s/10 for the others),
     and early stopping on validation accuracy, which keeps the weights of the
-    best validation epoch.
+    best validation epoch. With a `constant_learning_rate` (the ablation of
+    chapter 11), AdamW keeps that rate at every step instead of the schedule.
 
     Returns (Keras' History, the epoch logger), as `training.fit` does;
     `results.record_recipe_run` tests the model and writes its results file
@@ -46,7 +48,11 @@ def train_with_recipe(model, splits: Splits, epochs: int, batch_size: int, peak_
     import keras
 
     steps = epochs * int(np.ceil(len(splits.x_train) / batch_size))
-    optimizer = keras.optimizers.AdamW(warmup_cosine(peak_learning_rate, steps), weight_decay=weight_decay)
+    if constant_learning_rate is not None and not constant_learning_rate > 0:
+        raise ValueError(f"constant_learning_rate must be positive (or None for the schedule), "
+                         f"got {constant_learning_rate}.")
+    rate = constant_learning_rate or warmup_cosine(peak_learning_rate, steps)
+    optimizer = keras.optimizers.AdamW(rate, weight_decay=weight_decay)
     training.compile_for(model, "one-hot", optimizer, label_smoothing=label_smoothing)
     stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
                                             restore_best_weights=True)

@@ -63,10 +63,11 @@ def _write_stamped(name: str, payload: dict, quick: bool, start=None) -> Path:
     return path
 
 
-def write_study(name: str, rows: list, quick: bool, start=None) -> Path:
+def write_study(name: str, rows: list, quick: bool, start=None, **fields) -> Path:
     """Write the rows of a multi-run study (a list of dicts) as results/.../<name>.json,
-    with the machine and library versions, and return the path."""
-    return _write_stamped(name, {"study": name, "rows": rows}, quick, start)
+    with the machine and library versions and any further `fields`, and
+    return the path."""
+    return _write_stamped(name, {**fields, "study": name, "rows": rows}, quick, start)
 
 
 def shipped_dir(dataset="fashion_mnist") -> Path:

@@ -1,0 +1,215 @@
+"""Studies: the experiments behind the book's comparisons that take many
+training runs. Chapter 11's development log, its seeds and its ablation of
+the book's CNN, and chapter 8's reproduction of the tutorials' models under
+their own protocol and the book's. `scripts/run_studies.py` runs them and
+keeps each study as one results file whose rows are single training runs.
+
+The order of work is the point. The recipe is chosen on the validation split
+alone, by a rule fixed before the runs (`select_recipe`); only the frozen
+recipe is scored on the test set, with seeds that were never used while
+choosing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from helpers import data, evaluation, models, recipe, splitting, training
+
+# The seed of every development run, and the fresh seeds of the test runs.
+DEVELOPMENT_SEED = 0
+TEST_SEEDS = (101, 102, 103, 104, 105)
+ABLATION_SEEDS = TEST_SEEDS[:3]
+# Chapter 5-7's seed first: its book-protocol runs are the chapters' own.
+REPRODUCTION_SEEDS = (42, 1, 2)
+
+TIME_BUDGET_SECONDS = 600
+# A variant is eligible only if it trained within this share of the budget,
+# so that a run of the frozen recipe on the same machine stays inside it.
+SELECTION_SHARE_OF_BUDGET = 0.9
+# Validation accuracies closer than this (about one seed's spread) count as a tie.
+SELECTION_TIE = 0.002
+
+# Variants of the book's CNN: changes to models.book_cnn's arguments ("model")
+# and to the recipe, models.BOOK_SETTINGS["book_cnn"] ("recipe").
+DEVELOPMENT_VARIANTS = {
+    "20 epochs": {"recipe": {"epochs": 20}},
+    "18 epochs": {"recipe": {"epochs": 18}},
+    "16 epochs": {"recipe": {"epochs": 16}},
+    "16 epochs, 16 filters in block 1": {"model": {"filters": (16, 64, 128)}, "recipe": {"epochs": 16}},
+}
+ABLATIONS = {
+    "without the flip (and the mirror vote)": {"model": {"augment": False}, "recipe": {"mirror_vote": False}},
+    "without batch normalisation": {"model": {"batch_norm": False}},
+    "without dropout": {"model": {"dropout": 0.0}},
+    "without the schedule (constant 0.001)": {"recipe": {"constant_learning_rate": 1e-3}},
+    "without label smoothing": {"recipe": {"label_smoothing": 0.0}},
+    "at half the width": {"model": {"filters": (16, 32, 64), "dense_units": 128}},
+}
+
+
+def select_recipe(rows: list[dict]) -> str:
+    """The development variant the book freezes, by the rule fixed before any
+    development run: among the variants that trained within
+    SELECTION_SHARE_OF_BUDGET of the time budget, the highest validation
+    accuracy; a variant within SELECTION_TIE of it that trained faster wins
+    the tie. `rows` are the development study's rows (one per variant)."""
+    eligible = [r for r in rows if r["train_seconds"] <= SELECTION_SHARE_OF_BUDGET * TIME_BUDGET_SECONDS]
+    if not eligible:
+        raise ValueError(f"no development run trained within {SELECTION_SHARE_OF_BUDGET:.0%} of "
+                         f"{TIME_BUDGET_SECONDS} s; add a shorter variant to DEVELOPMENT_VARIANTS.")
+    best = max(r["val_accuracy"] for r in eligible)
+    tied = [r for r in eligible if r["val_accuracy"] >= best - SELECTION_TIE]
+    return min(tied, key=lambda r: r["train_seconds"])["variant"]
+
+
+def variant_settings(changes: dict, base: dict | None = None):
+    """(model arguments, recipe settings) of a variant: `changes` applied to
+    `base` (by default the book's CNN as models.book_cnn and
+    models.BOOK_SETTINGS["book_cnn"] define it)."""
+    base = base or {}
+    model_arguments = {**base.get("model", {}), **changes.get("model", {})}
+    settings = {**models.BOOK_SETTINGS["book_cnn"], **base.get("recipe", {}), **changes.get("recipe", {})}
+    return model_arguments, settings
+
+
+def seconds_to_target(seconds_by_epoch, accuracy_by_epoch, target: float):
+    """Training seconds until an accuracy first reached `target` (None if it
+    never did): the clock of chapter 11, read off a run's per-epoch history."""
+    elapsed = np.cumsum(seconds_by_epoch)
+    for seconds, accuracy in zip(elapsed, accuracy_by_epoch):
+        if accuracy >= target:
+            return round(float(seconds), 1)
+    return None
+
+
+def run_recipe(model_id: str, splits: splitting.Splits, seed: int, model_arguments: dict, settings: dict,
+               score_test: bool, epochs: int | None = None) -> dict:
+    """Train one variant of the book's CNN or dense network (`model_id` of
+    models.BOOK_BUILDERS, built with `model_arguments`) with the recipe
+    `settings`, and return its row.
+
+    The row has the validation accuracy of the restored best epoch, one view
+    and with the mirror vote, the training seconds and the seconds until the
+    validation accuracy first passed the best tutorial figure (0.9137). Only
+    with `score_test` does it touch the test set. `epochs` overrides the
+    settings' epochs (quick runs).
+    """
+    epochs = epochs or settings["epochs"]
+    training.set_seed(seed)
+    model = models.BOOK_BUILDERS[model_id](**model_arguments)
+    history, logger = recipe.train_with_recipe(
+        model, splits, epochs, settings["batch_size"], settings["peak_learning_rate"],
+        settings["weight_decay"], settings["patience"], settings["label_smoothing"],
+        constant_learning_rate=settings.get("constant_learning_rate"))
+    val_by_epoch = history.history["val_accuracy"]
+    best_epoch = int(np.argmax(val_by_epoch)) + 1
+    row = {
+        "seed": seed,
+        "epochs": len(val_by_epoch),
+        "best_epoch": best_epoch,
+        "train_seconds": round(logger.fit_seconds, 1),
+        "val_accuracy": float(val_by_epoch[best_epoch - 1]),
+        "val_accuracy_vote": _accuracy(model, splits.x_val, splits.y_val, mirror_vote=True),
+        "seconds_to_val_91_37": seconds_to_target(logger.seconds, val_by_epoch, 0.9137),
+    }
+    if score_test:
+        one_view = _accuracy(model, splits.x_test, splits.y_test, mirror_vote=False)
+        voted = _accuracy(model, splits.x_test, splits.y_test, mirror_vote=True)
+        row.update(test_accuracy_one_view=one_view, test_accuracy_vote=voted,
+                   test_accuracy=voted if settings["mirror_vote"] else one_view)
+    return row
+
+
+def _accuracy(model, images, labels, mirror_vote: bool) -> float:
+    predicted = evaluation.predict_classes(model, images, mirror_vote=mirror_vote)
+    return float(np.mean(predicted == np.asarray(labels)))
+
+
+def tutorial_protocol_data(model_id: str, train_subset: int | None = None):
+    """The data as the tutorial of `model_id` trained and tested on it:
+    (x_train, y_train, x_test, y_test).
+
+    Every tutorial trains on the official 60,000 training images with no
+    validation split of its own, except the wide CNN's: `validation_split=0.2`
+    in Keras holds out the *last* 12,000 images, unshuffled, and trains on the
+    first 48,000. Every tutorial scales the pixels to [0, 1], except the wide
+    CNN's, which trains on the raw 0-255 values. `train_subset` keeps only the
+    first that many training images (quick runs).
+    """
+    if model_id not in models.TUTORIAL_SETTINGS:
+        raise ValueError(f"no tutorial protocol for {model_id!r}; choose one of: "
+                         f"{', '.join(models.TUTORIAL_SETTINGS)}.")
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
+    if model_id == "wide_cnn_bn":
+        x_train, y_train = x_train[:48000], y_train[:48000]
+        prepare = lambda images: np.asarray(images, dtype="float32")[..., None]  # noqa: E731
+    else:
+        prepare = data.scale_images
+    if train_subset is not None:
+        x_train, y_train = x_train[:train_subset], y_train[:train_subset]
+    return prepare(x_train), y_train, prepare(x_test), y_test
+
+
+def run_tutorial_protocol(model_id: str, seed: int, train_subset: int | None = None,
+                          epochs: int | None = None) -> dict:
+    """Train a tutorial's model as its tutorial did (`tutorial_protocol_data`,
+    Adam, its labels, epochs and batch size) and score the test set after the
+    last epoch, as every tutorial reported it. Returns the study row."""
+    import keras
+
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    x_train, y_train, x_test, y_test = tutorial_protocol_data(model_id, train_subset)
+    labels, epochs = settings["labels"], epochs or settings["epochs"]
+    training.set_seed(seed)
+    model = models.build_model(model_id)
+    training.compile_for(model, labels)
+    logger = training.epoch_logger(epochs)
+    history = model.fit(x_train, splitting.encode_labels(y_train, labels), epochs=epochs,
+                        batch_size=settings["batch_size"], verbose=0, callbacks=[logger])
+    _, test_accuracy = model.evaluate(x_test, splitting.encode_labels(y_test, labels),
+                                      batch_size=1024, verbose=0)
+    return {"model": model_id, "protocol": "tutorial", "seed": seed, "epochs": epochs,
+            "train_images": len(x_train), "train_seconds": round(logger.fit_seconds, 1),
+            "train_accuracy": float(history.history["accuracy"][-1]),
+            "test_accuracy": float(test_accuracy)}
+
+
+def run_book_protocol(model_id: str, splits: splitting.Splits, seed: int, epochs: int | None = None) -> dict:
+    """Train a tutorial's model as chapters 5-7 do (54,000 images, the
+    validation split held out, the tutorial's epochs and batch size) and
+    score the test set after the last epoch. Returns the study row."""
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    epochs = epochs or settings["epochs"]
+    _, history, seconds, _, test_accuracy = training.train_and_test(
+        model_id, splits, epochs, settings["batch_size"], seed)
+    return {"model": model_id, "protocol": "book", "seed": seed, "epochs": epochs,
+            "train_images": len(splits.x_train), "train_seconds": round(seconds, 1),
+            "train_accuracy": float(history["accuracy"][-1]),
+            "val_accuracy": float(history["val_accuracy"][-1]), "test_accuracy": test_accuracy}
+
+
+def mean_and_interval(values, confidence=0.95) -> dict:
+    """Mean, sample standard deviation and the half-width of the t-based
+    confidence interval of the mean, for a handful of runs (at least two)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        raise ValueError(f"a spread needs at least two runs, got {values.size}.")
+    sd = float(values.std(ddof=1))
+    half_width = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1) * sd / math.sqrt(values.size))
+    return {"n": int(values.size), "mean": float(values.mean()), "sd": sd, "ci95": half_width}
+
+
+def binomial_interval(accuracy: float, images: int = 10000, confidence=0.95) -> float:
+    """Half-width of the normal-approximation interval of an accuracy
+    measured on `images` independent test images: the test set's own
+    sampling error, even for a model whose weights are fixed."""
+    from scipy import stats
+
+    if not 0 <= accuracy <= 1 or images < 1:
+        raise ValueError(f"need an accuracy in [0, 1] and a positive image count, got {accuracy} and {images}.")
+    return float(stats.norm.ppf(0.5 + confidence / 2) * math.sqrt(accuracy * (1 - accuracy) / images))

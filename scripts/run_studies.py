@@ -1,0 +1,201 @@
+"""Run the book's multi-run studies (helpers/studies.py) and write their results files.
+
+    python scripts/run_studies.py --full            # everything, in order (hours)
+    python scripts/run_studies.py --full development seeds
+    python scripts/run_studies.py --quick           # a tiny version of each, for tests
+
+Stages, in the order the book's honesty needs them:
+
+    development  each DEVELOPMENT_VARIANT of the book's CNN, validation only
+    seeds        the recipe select_recipe() freezes, on the fresh TEST_SEEDS,
+                 and the book's dense network on the same seeds
+    reproduction the tutorials' models under their own protocol and the book's
+    ablation     the frozen recipe without one ingredient at a time
+
+Each study is one file in results/fashion_mnist/ (results/quick/... with
+--quick): `runs` holds every training run, `rows` the summary the chapters
+show. A run already in the file is not repeated, so an interrupted study
+resumes where it stopped; delete the file to start it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from helpers import models, results, splitting, studies  # noqa: E402
+
+STAGES = ("development", "seeds", "reproduction", "ablation")
+# Quick runs: a few images and one epoch, two seeds, to check the plumbing.
+QUICK = {"train_subset": 1000, "epochs": 1, "seeds": 2}
+
+
+class Study:
+    """One study file: its runs so far, and a way to add one and save."""
+
+    def __init__(self, name: str, quick: bool, summarise):
+        self.name, self.quick, self.summarise = name, quick, summarise
+        path = results.results_dir(quick) / f"{name}.json"
+        self.runs = json.loads(path.read_text())["runs"] if path.is_file() else []
+
+    def has(self, **key) -> bool:
+        return any(all(run.get(k) == v for k, v in key.items()) for run in self.runs)
+
+    def add(self, run: dict):
+        self.runs.append(run)
+        self.save()
+        print(f"{self.name}: {json.dumps(run, sort_keys=True)}", flush=True)
+
+    def save(self, **fields):
+        results.write_study(self.name, self.summarise(self.runs), self.quick, runs=self.runs,
+                            load=[round(x, 2) for x in os.getloadavg()], **fields)
+
+
+def development(splits, quick: bool):
+    """Every development variant on the development seed, validation only."""
+    study = Study("book_cnn_development", quick, summarise=lambda runs: runs)
+    for name, changes in studies.DEVELOPMENT_VARIANTS.items():
+        if study.has(variant=name):
+            continue
+        model_arguments, settings = studies.variant_settings(changes)
+        row = studies.run_recipe("book_cnn", splits, studies.DEVELOPMENT_SEED, model_arguments, settings,
+                                 score_test=False, epochs=QUICK["epochs"] if quick else None)
+        study.add({"variant": name, **row})
+    frozen = studies.select_recipe(study.runs)
+    study.save(selected=frozen)
+    print(f"frozen recipe: {frozen}")
+    return frozen
+
+
+def seeds(splits, quick: bool, frozen: str):
+    """The frozen recipe of the book's CNN, and the book's dense network, on the test seeds."""
+    test_seeds = studies.TEST_SEEDS[:QUICK["seeds"]] if quick else studies.TEST_SEEDS
+    study = Study("book_seeds", quick, summarise=summarise_seeds)
+    model_arguments, settings = studies.variant_settings(studies.DEVELOPMENT_VARIANTS[frozen])
+    plans = {"book_cnn": (model_arguments, settings),
+             "book_dense": ({}, models.BOOK_SETTINGS["book_dense"])}
+    for model_id, (arguments, model_settings) in plans.items():
+        for seed in test_seeds:
+            if not study.has(model=model_id, seed=seed):
+                row = studies.run_recipe(model_id, splits, seed, arguments, model_settings, score_test=True,
+                                         epochs=QUICK["epochs"] if quick else None)
+                study.add({"model": model_id, **row})
+    study.save(frozen_variant=frozen, selection="validation")
+
+
+def summarise_seeds(runs):
+    """Per model: mean, sd and 95% interval of each accuracy over the seeds."""
+    rows = []
+    for model_id in dict.fromkeys(run["model"] for run in runs):
+        mine = [run for run in runs if run["model"] == model_id]
+        row = {"model": model_id, "seeds": [run["seed"] for run in mine]}
+        for field in ("val_accuracy", "test_accuracy_one_view", "test_accuracy_vote", "train_seconds"):
+            if len(mine) >= 2:
+                row[field] = studies.mean_and_interval([run[field] for run in mine])
+        rows.append(row)
+    return rows
+
+
+def reproduction(splits, quick: bool):
+    """Each tutorial model under its tutorial's protocol and under the book's.
+
+    The book-protocol run with seed 42 is the chapters' own (their results
+    files), so it is read, not repeated.
+    """
+    seeds_ = studies.REPRODUCTION_SEEDS[:QUICK["seeds"]] if quick else studies.REPRODUCTION_SEEDS
+    study = Study("reproduction", quick, summarise=summarise_reproduction)
+    # Cheapest first, so that the long wide-CNN runs come last.
+    for model_id in ("dense_baseline", "strided_cnn_dropout", "strided_cnn", "deep_narrow_cnn", "wide_cnn_bn"):
+        for seed in seeds_:
+            if not study.has(model=model_id, protocol="tutorial", seed=seed):
+                study.add(studies.run_tutorial_protocol(
+                    model_id, seed, train_subset=QUICK["train_subset"] if quick else None,
+                    epochs=QUICK["epochs"] if quick else None))
+            if not study.has(model=model_id, protocol="book", seed=seed):
+                study.add(book_protocol_run(model_id, splits, seed, quick))
+
+
+def book_protocol_run(model_id, splits, seed, quick):
+    """The book-protocol row: the chapter's own full run for its seed, or a new run."""
+    chapter_seed = models.TUTORIAL_SETTINGS[model_id].get("seed", 42)
+    if not quick and seed == chapter_seed:
+        record = results.read_result(model_id, fallback=False)
+        if record["seed"] == seed and not record["quick"]:
+            return {"model": model_id, "protocol": "book", "seed": seed, "epochs": record["epochs"],
+                    "train_images": record.get("train_images", 54000), "from": models.CHAPTERS[model_id],
+                    **{k: record[k] for k in ("train_seconds", "train_accuracy", "val_accuracy",
+                                              "test_accuracy")}}
+    model_splits = splits
+    if models.TUTORIAL_SETTINGS[model_id]["validation_size"] != len(splits.x_val):
+        model_splits = splitting.load_splits(models.TUTORIAL_SETTINGS[model_id]["validation_size"],
+                                             QUICK["train_subset"] if quick else None)
+    return studies.run_book_protocol(model_id, model_splits, seed, epochs=QUICK["epochs"] if quick else None)
+
+
+def summarise_reproduction(runs):
+    """Per model and protocol: the seeds, the mean and sd of the test
+    accuracy, and what the tutorial reported."""
+    rows = []
+    for model_id in models.TUTORIAL_SETTINGS:
+        for protocol in ("tutorial", "book"):
+            mine = [run for run in runs if run["model"] == model_id and run["protocol"] == protocol]
+            if not mine:
+                continue
+            accuracies = [run["test_accuracy"] for run in mine]
+            spread = studies.mean_and_interval(accuracies) if len(mine) >= 2 else None
+            rows.append({
+                "model": model_id, "protocol": protocol, "seeds": [run["seed"] for run in mine],
+                "test_accuracy_mean": spread["mean"] if spread else accuracies[0],
+                "test_accuracy_sd": spread["sd"] if spread else None,
+                "train_accuracy_mean": sum(run["train_accuracy"] for run in mine) / len(mine),
+                "reported_test_accuracy": models.TUTORIAL_SETTINGS[model_id]["reported_test_accuracy"],
+                "reported_train_accuracy": models.TUTORIAL_SETTINGS[model_id]["reported_train_accuracy"],
+            })
+    return rows
+
+
+def ablation(splits, quick: bool, frozen: str):
+    """The frozen recipe without one ingredient at a time, on the ablation seeds
+    (the frozen recipe's own runs on those seeds are in book_seeds)."""
+    ablation_seeds = studies.ABLATION_SEEDS[:QUICK["seeds"]] if quick else studies.ABLATION_SEEDS
+    study = Study("book_cnn_ablation", quick, summarise=lambda runs: runs)
+    base = studies.DEVELOPMENT_VARIANTS[frozen]
+    for name, changes in studies.ABLATIONS.items():
+        model_arguments, settings = studies.variant_settings(changes, base=base)
+        for seed in ablation_seeds:
+            if not study.has(ablation=name, seed=seed):
+                row = studies.run_recipe("book_cnn", splits, seed, model_arguments, settings, score_test=True,
+                                         epochs=QUICK["epochs"] if quick else None)
+                study.add({"ablation": name, **row})
+    study.save(frozen_variant=frozen)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--full", action="store_true", help="the book's settings (hours on a CPU)")
+    mode.add_argument("--quick", action="store_true", help="a tiny version of each study")
+    parser.add_argument("stages", nargs="*", help=f"any of {', '.join(STAGES)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = set(args.stages) - set(STAGES)
+    if unknown:
+        parser.error(f"unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}.")
+    args.stages = args.stages or list(STAGES)
+    quick = args.quick
+    splits = splitting.load_splits(6000, QUICK["train_subset"] if quick else None)
+    frozen = development(splits, quick) if {"development", "seeds", "ablation"} & set(args.stages) else None
+    if "seeds" in args.stages:
+        seeds(splits, quick, frozen)
+    if "reproduction" in args.stages:
+        reproduction(splits, quick)
+    if "ablation" in args.stages:
+        ablation(splits, quick, frozen)
+
+
+if __name__ == "__main__":
+    main()

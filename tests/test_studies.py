@@ -1,0 +1,125 @@
+"""Tests of helpers.studies and scripts/run_studies.py: the selection rule,
+the statistics, the tutorials' protocol and the resumable study files."""
+
+import json
+
+import helpers  # noqa: F401  (quiet TensorFlow first)
+import keras
+import numpy as np
+import pytest
+
+from helpers import models, recipe, splitting, studies
+from scripts import run_studies
+from test_data import needs_real_data
+
+
+def dev_row(variant, val_accuracy, train_seconds):
+    return {"variant": variant, "val_accuracy": val_accuracy, "train_seconds": train_seconds}
+
+
+def test_select_recipe_takes_the_best_validation_score_within_the_budget():
+    rows = [dev_row("long", 0.950, 620), dev_row("medium", 0.944, 530), dev_row("short", 0.940, 450)]
+    assert studies.select_recipe(rows) == "medium"  # "long" is over 90% of 600 s
+
+
+def test_select_recipe_prefers_the_faster_of_a_tie():
+    rows = [dev_row("medium", 0.9440, 530), dev_row("short", 0.9425, 450), dev_row("tiny", 0.9300, 200)]
+    assert studies.select_recipe(rows) == "short"  # 0.15 points below: within SELECTION_TIE
+
+
+def test_select_recipe_refuses_when_nothing_fits_the_budget():
+    with pytest.raises(ValueError, match="no development run trained within 90% of 600 s"):
+        studies.select_recipe([dev_row("long", 0.95, 700)])
+
+
+def test_every_ablation_changes_the_model_or_the_recipe_and_the_variants_differ():
+    base_arguments, base_settings = studies.variant_settings({})
+    assert base_settings == models.BOOK_SETTINGS["book_cnn"]
+    for changes in studies.ABLATIONS.values():
+        arguments, settings = studies.variant_settings(changes)
+        models.book_cnn(**arguments)  # builds
+        assert arguments != base_arguments or settings != base_settings, changes
+    variants = [studies.variant_settings(changes) for changes in studies.DEVELOPMENT_VARIANTS.values()]
+    assert all(a != b for i, a in enumerate(variants) for b in variants[i + 1:])
+
+
+def test_variant_settings_apply_changes_on_top_of_the_base():
+    arguments, settings = studies.variant_settings({"recipe": {"label_smoothing": 0.0}},
+                                                   base={"recipe": {"epochs": 16}, "model": {"dropout": 0.1}})
+    assert settings["epochs"] == 16 and settings["label_smoothing"] == 0.0 and arguments == {"dropout": 0.1}
+
+
+def test_book_cnn_without_batch_norm_has_biases_and_no_normalisation():
+    model = models.book_cnn(batch_norm=False)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert "BatchNormalization" not in kinds
+    assert all(layer.use_bias for layer in model.layers if type(layer).__name__ in ("Conv2D", "Dense"))
+    assert model.output_shape == (None, 10)
+    assert model.count_params() < models.book_cnn().count_params()
+
+
+def test_constant_learning_rate_replaces_the_schedule_and_is_checked():
+    splits = splitting.Splits(*(np.zeros((8, 28, 28, 1), "float32"), np.arange(8) % 10) * 3)
+    model = models.book_cnn(filters=(2, 2, 2), dense_units=4)
+    recipe.train_with_recipe(model, splits, 1, 4, 3e-3, 0.05, 1, constant_learning_rate=1e-3)
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
+    with pytest.raises(ValueError, match="constant_learning_rate must be positive"):
+        recipe.train_with_recipe(model, splits, 1, 4, 3e-3, 0.05, 1, constant_learning_rate=-1.0)
+
+
+def test_seconds_to_target_adds_up_the_epochs_until_the_target():
+    assert studies.seconds_to_target([10, 20, 30], [0.90, 0.915, 0.92], 0.9137) == 30
+    assert studies.seconds_to_target([10, 20], [0.90, 0.91], 0.9137) is None
+
+
+def test_mean_and_interval_against_a_hand_computation():
+    spread = studies.mean_and_interval([0.93, 0.94, 0.95])
+    # sd 0.01; t(0.975, 2 degrees of freedom) = 4.3027
+    assert spread["mean"] == pytest.approx(0.94) and spread["sd"] == pytest.approx(0.01)
+    assert spread["ci95"] == pytest.approx(4.3027 * 0.01 / np.sqrt(3), rel=1e-4)
+    with pytest.raises(ValueError, match="at least two runs"):
+        studies.mean_and_interval([0.9])
+
+
+def test_binomial_interval_of_a_test_accuracy():
+    # 1.96 * sqrt(0.9 * 0.1 / 10000) = 0.00588
+    assert studies.binomial_interval(0.9) == pytest.approx(0.00588, abs=1e-5)
+    with pytest.raises(ValueError, match="accuracy in"):
+        studies.binomial_interval(1.2)
+
+
+@needs_real_data
+def test_tutorial_protocol_data_follows_each_tutorial():
+    x, y, x_test, y_test = studies.tutorial_protocol_data("dense_baseline")
+    assert x.shape == (60000, 28, 28, 1) and x.max() == 1.0 and x_test.shape == (10000, 28, 28, 1)
+    x, y, _, _ = studies.tutorial_protocol_data("wide_cnn_bn")
+    (raw, labels), _ = helpers.data.load_fashion_mnist()
+    assert x.shape == (48000, 28, 28, 1) and x.max() == 255.0  # unscaled, first 80%
+    np.testing.assert_array_equal(y, labels[:48000])
+    with pytest.raises(ValueError, match="no tutorial protocol for 'book_cnn'"):
+        studies.tutorial_protocol_data("book_cnn")
+
+
+def test_a_study_file_resumes_with_the_runs_it_has(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    study = run_studies.Study("demo", quick=True, summarise=lambda runs: runs[-1:])
+    study.add({"model": "m", "seed": 1, "test_accuracy": 0.5})
+    again = run_studies.Study("demo", quick=True, summarise=lambda runs: runs)
+    assert again.has(model="m", seed=1) and not again.has(model="m", seed=2)
+    saved = json.loads((tmp_path / "results/quick/fashion_mnist/demo.json").read_text())
+    assert saved["runs"] == [{"model": "m", "seed": 1, "test_accuracy": 0.5}] and saved["quick"] is True
+
+
+def test_summaries_give_the_spread_over_seeds():
+    runs = [{"model": "dense_baseline", "protocol": p, "seed": s, "test_accuracy": a, "train_accuracy": 0.9}
+            for p, s, a in [("tutorial", 1, 0.87), ("tutorial", 2, 0.88), ("book", 1, 0.86)]]
+    rows = run_studies.summarise_reproduction(runs)
+    tutorial, book = rows
+    assert tutorial["test_accuracy_mean"] == pytest.approx(0.875) and tutorial["seeds"] == [1, 2]
+    assert tutorial["reported_test_accuracy"] == 0.871 and book["test_accuracy_sd"] is None
+
+
+def test_the_runner_refuses_an_unknown_stage(capsys):
+    with pytest.raises(SystemExit):
+        run_studies.main(["--quick", "seeds", "everything"])
+    assert "unknown stage(s) everything" in capsys.readouterr().err
