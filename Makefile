@@ -38,7 +38,9 @@ lab: install data
 # builds a fresh virtualenv (a few minutes) and runs all twelve chapters.
 colab-check: install data
 	STANDALONE_STACK=oldest $(BIN)/python -m pytest tests/test_standalone.py -p no:randomly -s
-	STANDALONE_STACK=latest $(BIN)/python -m pytest tests/test_standalone.py -p no:randomly -s
+	STANDALONE_STACK=latest $(BIN)/python -m pytest tests/test_standalone.py -p no:randomly -s \
+		> $(VENV)/colab-check-latest.log; status=$$?; cat $(VENV)/colab-check-latest.log; exit $$status
+	$(BIN)/python scripts/run_notebooks.py --standalone-times $(VENV)/colab-check-latest.log --update-readme
 
 install: $(STAMP)
 

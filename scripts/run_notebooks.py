@@ -22,6 +22,7 @@ import argparse
 import base64
 import datetime
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -115,11 +116,34 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+# How the quick column was measured: here, or by `make colab-check` (which sets
+# STANDALONE_RECORD to write its times with QUICK_STANDALONE).
+QUICK_IN_CHECKOUT = "in this checkout (run_notebooks.py --quick)"
+QUICK_STANDALONE = "outside the repository, in a fresh virtualenv with the newest libraries (make colab-check)"
+
+
+def record_standalone_times(log: str) -> dict:
+    """Write the quick time of each chapter that tests/test_standalone.py
+    printed ("<notebook>: N s alone at the quick setting") into runtimes.json,
+    noting where they were measured; return the runtimes."""
+    times = dict(re.findall(r"(\d\d_\w+\.ipynb): (\d+) s alone at the quick setting", log))
+    if not times:
+        raise SystemExit("the log has no '<notebook>: N s alone at the quick setting' lines; "
+                         "run tests/test_standalone.py with -s and pass its output.")
+    runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {"notebooks": {}}
+    for name, seconds in times.items():
+        runtimes["notebooks"].setdefault(name, {})["quick"] = float(seconds)
+    runtimes["quick_note"] = QUICK_STANDALONE
+    RUNTIMES.write_text(json.dumps(runtimes, indent=2, sort_keys=True) + "\n")
+    return runtimes
+
+
 def update_readme(runtimes: dict):
     """Rewrite the runtime table between the README's markers."""
     lines = [
         TABLE_START,
-        f"Measured on {runtimes.get('machine', 'unknown machine')}.",
+        f"Measured on {runtimes.get('machine', 'unknown machine')}."
+        + (f" Quick setting: {runtimes['quick_note']}." if "quick_note" in runtimes else ""),
         "",
         "| notebook | full setting | quick setting |",
         "|---|---:|---:|",
@@ -151,7 +175,14 @@ def main(argv=None):
     parser.add_argument("--full", action="store_true", help="full run, outputs stored in place (the default)")
     parser.add_argument("--quick", action="store_true", help="quick run into results/quick/")
     parser.add_argument("--update-readme", action="store_true", help="rewrite the README's runtime table")
+    parser.add_argument("--standalone-times", type=Path, metavar="LOG",
+                        help="record the quick times that `make colab-check` printed to LOG, run nothing")
     args = parser.parse_args(argv)
+    if args.standalone_times:
+        runtimes = record_standalone_times(args.standalone_times.read_text())
+        if args.update_readme:
+            update_readme(runtimes)
+        return
     modes = [m for m in ("full", "quick") if getattr(args, m)] or ["full"]
     notebooks = [p.resolve() for p in args.notebooks] or book_notebooks()
 
@@ -165,6 +196,8 @@ def main(argv=None):
                 seconds = execute(nb, QUICK_OUT / nb.name, quick_parameters(nb))
             print(f"{mode:>5}  {nb.name:<40} {seconds:7.1f} s", flush=True)
             runtimes["notebooks"].setdefault(nb.name, {})[mode] = round(seconds, 1)
+            if mode == "quick":
+                runtimes["quick_note"] = QUICK_IN_CHECKOUT
     runtimes["machine"] = machine_description()
     runtimes["python"] = sys.version.split()[0]
     runtimes["date"] = datetime.date.today().isoformat()

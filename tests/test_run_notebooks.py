@@ -1,5 +1,7 @@
 """Tests of scripts/run_notebooks.py's bookkeeping (no notebook is executed)."""
 
+import json
+
 import pytest
 
 from scripts import run_notebooks
@@ -64,3 +66,19 @@ def test_export_tagged_figures_refuses_a_tagged_cell_without_figure(tmp_path, mo
     monkeypatch.setattr(run_notebooks, "FIGURES", tmp_path / "images")
     with pytest.raises(SystemExit, match="has no figure output"):
         run_notebooks.export_tagged_figures(tmp_path / "08_bad.ipynb")
+
+
+def test_standalone_times_go_into_the_quick_column_with_their_origin(tmp_path, monkeypatch):
+    runtimes = tmp_path / "runtimes.json"
+    runtimes.write_text(json.dumps({"notebooks": {"05_dense_vs_cnn.ipynb": {"full": 120.0, "quick": 9.0}}}))
+    monkeypatch.setattr(run_notebooks, "RUNTIMES", runtimes)
+    log = ("tests/test_standalone.py standalone stack (latest): ...\n"
+           ".05_dense_vs_cnn.ipynb: 16 s alone at the quick setting (latest)\n"
+           ".11_book_cnn.ipynb: 44 s alone at the quick setting (latest)\n")
+    recorded = run_notebooks.record_standalone_times(log)
+    assert recorded["notebooks"]["05_dense_vs_cnn.ipynb"] == {"full": 120.0, "quick": 16.0}
+    assert recorded["notebooks"]["11_book_cnn.ipynb"] == {"quick": 44.0}
+    assert recorded["quick_note"] == run_notebooks.QUICK_STANDALONE
+    assert json.loads(runtimes.read_text()) == recorded
+    with pytest.raises(SystemExit, match="no '<notebook>: N s alone"):
+        run_notebooks.record_standalone_times("nothing here")

@@ -103,10 +103,11 @@ def standalone(tmp_path_factory):
     mnist = os.path.expanduser("~/.keras/datasets/mnist.npz")
     if os.path.isfile(mnist):  # the MNIST exercise of chapter 11 runs only with it
         shutil.copy2(mnist, cache / "mnist.npz")
-    versions = run([python, "-c", "import helpers, keras, tensorflow, numpy, pandas; "
-                    "print(helpers.__file__, keras.__version__, tensorflow.__version__, "
-                    "numpy.__version__, pandas.__version__)"], env=environment(home), cwd=home).stdout
-    print(f"standalone stack ({STACK}): helpers, keras, tensorflow, numpy, pandas = {versions}")
+    libraries = "keras, tensorflow, numpy, pandas, matplotlib, seaborn, sklearn"
+    versions = run([python, "-c", f"import helpers, {libraries}; print(helpers.__file__, "
+                    + ", ".join(f"{name}.__version__" for name in libraries.split(", ")) + ")"],
+                   env=environment(home), cwd=home).stdout
+    print(f"standalone stack ({STACK}): helpers, {libraries} = {versions}")
     assert str(ROOT) not in versions.split()[0]  # the installed copy, not this checkout
     return python, home
 
