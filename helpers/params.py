@@ -130,3 +130,42 @@ def multiply_adds(model):
     if not counts:
         raise ValueError(f"model {model.name!r} has no Conv2D or Dense layer to count.")
     return pd.Series(counts, name="multiply-adds per image", dtype="int64")
+
+
+def receptive_fields(model):
+    """How much of the input image each layer's outputs can see, layer by layer.
+
+    For every layer that slides a window (Conv2D, MaxPooling2D,
+    AveragePooling2D), the receptive field r (in input pixels, along one axis)
+    and the jump j (input pixels between neighbouring outputs) follow from the
+    layer's kernel k and stride s:  r_out = r_in + (k - 1) * j_in,
+    j_out = j_in * s, starting from r = j = 1 at the input. Other layers keep
+    both; a Flatten or Dense layer sees everything, and ends the table. The
+    field can exceed the image: it counts padded positions too. Returns a
+    pandas DataFrame indexed by layer name, with the output size, kernel,
+    stride, jump and receptive field (rows only; square kernels and strides).
+    """
+    import pandas as pd
+    from keras import layers
+
+    if not model.built:
+        raise ValueError("The model is not built: start it with keras.Input(shape=...) or call model.build().")
+    field, jump, rows = 1, 1, []
+    for layer in model.layers:
+        if isinstance(layer, (layers.Flatten, layers.Dense, layers.GlobalAveragePooling2D,
+                              layers.GlobalMaxPooling2D)):
+            break
+        if isinstance(layer, layers.Conv2D):
+            kernel, stride = layer.kernel_size[0], layer.strides[0]
+        elif isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
+            kernel, stride = layer.pool_size[0], layer.strides[0]
+        else:
+            continue
+        field, jump = field + (kernel - 1) * jump, jump * stride
+        rows.append({"layer": layer.name, "type": type(layer).__name__,
+                     "output size": layer.output.shape[1], "kernel": kernel, "stride": stride,
+                     "jump": jump, "receptive field": field})
+    if not rows:
+        raise ValueError(f"model {model.name!r} has no Conv2D or pooling layer before its first "
+                         "Flatten/Dense layer: it has no receptive field to compute.")
+    return pd.DataFrame(rows).set_index("layer")

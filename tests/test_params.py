@@ -98,3 +98,29 @@ def test_multiply_adds_per_layer_by_hand():
     assert params.multiply_adds(dense_on_maps)["d"] == 9 * 8 * 10
     with pytest.raises(ValueError, match="no Conv2D or Dense layer"):
         params.multiply_adds(keras.Sequential([keras.Input((4,)), keras.layers.ReLU()]))
+
+
+def test_receptive_fields_by_hand():
+    # Two 3x3 convolutions see 5x5; a 2x2 pooling then doubles the jump, so
+    # the next 3x3 convolution adds 2 x 2 pixels: 5 + 1 x 1 = 6, then 6 + 2 x 2 = 10.
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, padding="same"),
+                              keras.layers.Conv2D(4, 3, padding="same"), keras.layers.MaxPooling2D(2),
+                              keras.layers.ReLU(), keras.layers.Conv2D(4, 3, padding="same"),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    table = params.receptive_fields(model)
+    assert list(table["receptive field"]) == [3, 5, 6, 10]
+    assert list(table["jump"]) == [1, 1, 2, 2]
+    assert list(table["output size"]) == [28, 28, 14, 14]
+
+
+def test_receptive_fields_of_the_strided_cnn_outgrow_the_image():
+    # 3 (s2) -> 3 + 2x2 = 7 (s2) -> pool: 7 + 1x4 = 11 -> 11 + 2x8 = 27 -> pool: 27 + 16 = 43 -> 43 + 2x32 = 107
+    table = params.receptive_fields(models.strided_cnn())
+    assert list(table["receptive field"]) == [3, 7, 11, 27, 43, 107]
+    assert list(table["output size"]) == [14, 7, 3, 2, 1, 1]
+
+
+def test_receptive_fields_needs_a_sliding_layer():
+    dense = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="no Conv2D or pooling layer"):
+        params.receptive_fields(dense)
