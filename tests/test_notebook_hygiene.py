@@ -162,3 +162,56 @@ def test_benchmark_script_runs_chapter_12s_comparison_by_default():
     assert list(script.models) == defaults["MODELS"]
     assert script.epochs == defaults["EPOCHS"]
     assert script.train_subset == defaults["TRAIN_SUBSET"] and script.seed == defaults["SEED"]
+
+
+# Every chapter opens with the questions it answers and what you can do after
+# it, and ends (after its summary) with its key points and a short self-check:
+# MyST admonitions, styled the same in every chapter.
+ADMONITION = re.compile(r"^```\{admonition\} (?P<title>[^\n]+)\n:class: (?P<cls>[^\n]+)\n(?P<body>.*?)^```$",
+                        re.M | re.S)
+
+
+def admonitions(source):
+    """(title, class, body) of each MyST admonition in a Markdown cell's source."""
+    return [(m["title"].strip(), m["cls"].strip(), m["body"]) for m in ADMONITION.finditer(source)]
+
+
+def top_level_bullets(body):
+    """The number of list items in an admonition's body (continuation lines are indented)."""
+    return len(re.findall(r"^- ", body, re.M))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_opens_with_questions_and_objectives(path):
+    cells = read(path).cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), (
+        "the first cell must be the chapter's title and introduction")
+    assert cells[1].cell_type == "markdown", "the second cell must hold the Questions and Objectives"
+    found = admonitions(cells[1].source)
+    titles = [title for title, _, _ in found]
+    assert titles.count("Questions") == 1 and titles.count("Objectives") == 1, titles
+    boxes = {title: (cls, body) for title, cls, body in found}
+    assert boxes["Questions"][0] == "hint" and boxes["Objectives"][0] == "tip"
+    assert 2 <= top_level_bullets(boxes["Questions"][1]) <= 3, "2-3 questions"
+    objectives = boxes["Objectives"][1]
+    assert objectives.startswith("After this chapter you can:\n")
+    assert 2 <= top_level_bullets(objectives) <= 4, "2-4 objectives"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_ends_with_key_points_and_self_check(path):
+    cells = read(path).cells
+    summary = [i for i, cell in enumerate(cells)
+               if cell.cell_type == "markdown" and "## Summary" in cell.source]
+    assert summary, "no ## Summary section"
+    last = cells[-1]
+    assert last.cell_type == "markdown" and len(cells) - 1 > summary[-1], (
+        "the key points and the self-check come in the last cell, after the summary")
+    found = admonitions(last.source)
+    key_points = [(cls, body) for title, cls, body in found if title == "Key points"]
+    assert len(key_points) == 1 and key_points[0][0] == "important", "one Key points admonition"
+    assert 3 <= top_level_bullets(key_points[0][1]) <= 5, "3-5 key points"
+    assert "\n## Check yourself\n" in last.source
+    answers = [cls for title, cls, _ in found if title == "Answer"]
+    assert len(answers) >= 2 and set(answers) == {"dropdown"}, (
+        "at least two self-check questions, each answer hidden in a dropdown")
