@@ -43,8 +43,9 @@ CLASS_NAMES = (
 """The ten Fashion-MNIST classes, indexed by label (0-9)."""
 NUM_CLASSES = len(CLASS_NAMES)
 
-# Pixel statistics of the official data on the 0-255 scale, as published by the
-# dataset's authors; the dataset chapter checks the loaded arrays against them.
+# Pixel statistics of the official data on the 0-255 scale: reference values
+# given to the book (book/references.md says where they come from); the dataset
+# chapter recomputes them from the loaded arrays and checks that they agree.
 OFFICIAL_STATISTICS = {
     "train": {"mean": 72.94035223214286, "std": 90.0211823513},
     "test": {"mean": 73.14656658163265, "std": 89.8732590781},
