@@ -25,6 +25,9 @@ needs_debian_data = pytest.mark.skipif(
     reason=f"needs Debian's dataset-fashion-mnist in {DEBIAN_FASHION_MNIST}")
 
 
+CHECK_NAMES = ["Python", "TensorFlow", "Keras", "helpers", "data", "training"]
+
+
 def run_main(capsys, *argv):
     """Run the check's main(); return its exit code and printed lines."""
     code = check_setup.main(list(argv))
@@ -62,8 +65,7 @@ def test_ready_on_this_machine(capsys, monkeypatch):
     assert code == 0, "\n".join(lines)
     assert lines[-1] == "Ready for the workshop."
     checks = lines[1:-1]
-    assert [line.split(":")[0].split()[1] for line in checks] == [
-        "Python", "TensorFlow", "Keras", "helpers", "data", "training"]
+    assert [line.split(":")[0].split()[1] for line in checks] == CHECK_NAMES
     assert all(line.startswith("ok ") for line in checks), checks
     assert f"Fashion-MNIST in {DEBIAN_FASHION_MNIST} (Debian's package folder)" in checks[4]
     assert "all four files match the official data" in checks[4]
@@ -199,3 +201,12 @@ def test_a_training_that_does_not_learn_fails(monkeypatch):
     images = np.zeros((600, 28, 28), dtype=np.uint8)
     check = check_setup.check_training(images, np.zeros(600, dtype=np.uint8))
     assert check.ok is False and "(it must be finite and go down)" in check.detail
+
+
+def test_the_setup_page_shows_the_output_of_a_ready_machine():
+    page = (ROOT / "book" / "setup.md").read_text()
+    sample = page.split("```text\nHands-On CNNs: checking this setup")[1].split("```")[0]
+    lines = sample.strip().splitlines()[1:]
+    assert [line.split(":")[0] for line in lines[:-1]] == [f"ok    {name}" for name in CHECK_NAMES]
+    assert lines[-1] == check_setup.READY
+    assert "python -m helpers.check_setup" in page and "--download" in page
