@@ -57,6 +57,13 @@ def fast_training(monkeypatch):
                         lambda x, y: Check("training", True, "simulated"))
 
 
+@pytest.fixture
+def data_found(monkeypatch, fast_training):
+    """Simulate found data (and training) where a test is about the versions."""
+    monkeypatch.setattr(check_setup, "check_data",
+                        lambda download=False: (Check("data", True, "simulated"), ([], [])))
+
+
 @needs_debian_data
 def test_ready_on_this_machine(capsys, monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
@@ -125,7 +132,7 @@ def test_a_damaged_file_fails_the_data_check(capsys, no_data, monkeypatch, fast_
     assert lines[-1].startswith("Not ready: the data check failed. Delete the damaged file")
 
 
-def test_an_old_python_fails_with_the_fix(capsys, monkeypatch, fast_training):
+def test_an_old_python_fails_with_the_fix(capsys, monkeypatch, data_found):
     monkeypatch.setattr(check_setup, "python_version", lambda: "3.9.18")
     code, lines = run_main(capsys)
     assert code == 1
@@ -134,7 +141,7 @@ def test_an_old_python_fails_with_the_fix(capsys, monkeypatch, fast_training):
     assert "setup page" in lines[-1]
 
 
-def test_an_old_tensorflow_fails_with_the_upgrade_command(capsys, monkeypatch, fast_training):
+def test_an_old_tensorflow_fails_with_the_upgrade_command(capsys, monkeypatch, data_found):
     real = check_setup.library_version
     monkeypatch.setattr(check_setup, "library_version",
                         lambda module: "2.15.1" if module == "tensorflow" else real(module))
