@@ -4,6 +4,9 @@
 #   make outputs  re-run every notebook at full settings (stored outputs) and at
 #                 quick settings, and rewrite the README's runtime table
 #   make quick    run every notebook at the quick (workshop) settings into results/quick/
+#   make student  write the student notebooks (solutions replaced by "Your turn" cells,
+#                 quick settings in the parameters cells) into student/ and
+#                 student-notebooks.zip, and their Colab links into book/workshop.md
 #   make lab      open the notebooks in JupyterLab
 #   make colab-check  run every chapter outside the repository, as on Colab, with
 #                 the oldest and the newest library versions the package supports
@@ -16,7 +19,7 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 DATA    = /usr/share/datasets/fashion-mnist
 
-.PHONY: book test outputs quick lab colab-check install lock data clean
+.PHONY: book test outputs quick student lab colab-check install lock data clean
 
 book: install data
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
@@ -30,6 +33,11 @@ outputs: install data
 
 quick: install data
 	$(BIN)/python scripts/run_notebooks.py --quick
+
+# Nothing is executed: the notebooks are copied, their solutions cut out. The
+# students open them on Colab from the repository's `student` branch.
+student: install
+	$(BIN)/python scripts/make_student.py --update-page
 
 lab: install data
 	$(BIN)/jupyter lab notebooks/
@@ -86,4 +94,4 @@ data:
 	fi
 
 clean:
-	rm -rf _build results/quick
+	rm -rf _build results/quick student student-notebooks.zip

@@ -13,7 +13,9 @@ module. The chapters show the Keras that a learner should copy (models,
 - `results`: results files (written by runs, or shipped with the package);
 - `machine`: the machine and library versions a run used;
 - `conv`, `params`, `plots`, `compare`, `speed`: convolution by hand,
-  parameter and multiply-add counts, figures, side-by-side tables, timing.
+  parameter and multiply-add counts, figures, side-by-side tables, timing;
+- `check_setup`: `python -m helpers.check_setup`, is this machine ready for
+  the workshop?
 
 Importing it first, in the setup cell, also imports TensorFlow quietly (see
 below), so that the notebooks' outputs show the lesson, not start-up logs.

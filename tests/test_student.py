@@ -1,0 +1,261 @@
+"""Student notebooks (scripts/make_student.py): the exercises without their solutions.
+
+Every check compares the student version with its chapter notebook, read
+independently of the script: the solutions are the cells between a markdown
+cell whose last marker is ```{solution-start}``` and the next one holding
+```{solution-end}```. The last test executes every student notebook with
+papermill in a temporary folder (about the quick run's time, minutes on a
+laptop); set SKIP_STUDENT_EXECUTION=1 to leave it out.
+"""
+
+import ast
+import os
+import re
+import zipfile
+
+import nbformat
+import pytest
+
+from conftest import NOTEBOOKS, ROOT
+from scripts import make_student, run_notebooks, setup_cell
+from scripts.make_student import MarkerError
+
+START, END = "{solution-start}", "{solution-end}"
+EXERCISE = re.compile(r"```\{exercise\}.*?\n```", re.S)
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    """{notebook name: (chapter notebook, student notebook)}, written to a temporary folder."""
+    folder = tmp_path_factory.mktemp("student")
+    written = make_student.write_student_notebooks(folder=folder / "student",
+                                                   zip_path=folder / "student-notebooks.zip")
+    assert [p.name for p in written] == [p.name for p in NOTEBOOKS]
+    return {path.name: (nbformat.read(path, as_version=4),
+                        nbformat.read(folder / "student" / path.name, as_version=4))
+            for path in NOTEBOOKS}
+
+
+def solution_cells(nb):
+    """The cells of a chapter notebook that belong to solutions: the code cells
+    inside, and the markdown cells that hold a marker or lie inside."""
+    inside, cells = False, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and (START in cell.source or END in cell.source):
+            cells.append(cell)
+            inside = cell.source.rfind(START) > cell.source.rfind(END)
+        elif inside:
+            cells.append(cell)
+    return cells
+
+
+def solution_prose(cell):
+    """The solution text of a markdown cell of a solution: all of it inside a
+    solution, the text before a solution-end, and the text after a solution-start."""
+    source, texts = cell.source, []
+    if START not in source and END not in source:
+        texts.append(source)
+    first_start = source.find(START) if START in source else len(source)
+    if END in source and source.find(END) < first_start:  # the cell closes a solution first
+        texts.append(source[:source.find("```" + END)])
+    if START in source:
+        after = source[source.rfind(START):].split("\n```", 1)[1]
+        texts.append(after.split("```" + END)[0])
+    return [text.strip() for text in texts if text.strip()]
+
+
+def test_every_notebook_has_solutions_to_remove():
+    for path in NOTEBOOKS:
+        assert solution_cells(nbformat.read(path, as_version=4)), f"{path.name} has no solutions"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_solution_survives(student, path):
+    original, version = student[path.name]
+    sources = [cell.source for cell in version.cells]
+    assert not [s for s in sources if START in s or END in s or "{solution}" in s]
+    for cell in solution_cells(original):
+        if cell.cell_type == "code":
+            assert cell.source not in sources, f"solution code kept:\n{cell.source}"
+        else:
+            for prose in solution_prose(cell):
+                assert not [s for s in sources if prose in s], f"solution text kept:\n{prose}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercise_prompts_remain_each_with_one_stub_after_it(student, path):
+    original, version = student[path.name]
+    prompts = [prompt for cell in original.cells if cell.cell_type == "markdown"
+               for prompt in EXERCISE.findall(cell.source)]
+    assert prompts
+    markdown = [cell.source for cell in version.cells if cell.cell_type == "markdown"]
+    for prompt in prompts:
+        assert any(prompt in text for text in markdown), f"exercise lost:\n{prompt}"
+    cells = version.cells
+    stubs = [i for i, cell in enumerate(cells) if make_student.STUB_TAG in cell.metadata.get("tags", [])]
+    assert len(stubs) == len(prompts)  # every exercise of the book has one solution
+    for i in stubs:
+        label = re.search(r"exercise `([\w-]+)`", cells[i].source).group(1)
+        assert cells[i].source.startswith("# Your turn: ")
+        assert f":label: {label}" in cells[i - 1].source, "the stub must follow its exercise"
+        assert all(line.startswith("#") for line in cells[i].source.splitlines()), "a stub is a no-op"
+
+
+def parameter_values(nb):
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(cell.source).body}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_parameters_carry_the_quick_values(student, path):
+    original, version = student[path.name]
+    quick = run_notebooks.quick_parameters(path)
+    assert parameter_values(version) == {**parameter_values(original), **quick}
+    (cell,) = [c for c in version.cells if "parameters" in c.metadata.get("tags", [])]
+    assert cell.source.startswith("# Quick settings (notebooks/quick.yml)") == bool(quick)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_are_cleared_and_the_setup_cell_kept(student, path):
+    original, version = student[path.name]
+    code = [cell for cell in version.cells if cell.cell_type == "code"]
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
+    assert "papermill" not in version.metadata
+    assert not [c for c in version.cells if {"execution", "papermill"} & set(c.metadata)]
+    setup = version.cells[setup_cell.setup_cell_index(version)]
+    assert setup.source == setup_cell.render() == original.cells[setup_cell.setup_cell_index(original)].source
+    nbformat.validate(version)
+    assert len({cell.id for cell in version.cells}) == len(version.cells)
+
+
+def test_the_zip_holds_every_student_notebook(tmp_path):
+    written = make_student.write_student_notebooks(NOTEBOOKS[:2], folder=tmp_path / "student",
+                                                   zip_path=tmp_path / "s.zip")
+    with zipfile.ZipFile(tmp_path / "s.zip") as archive:
+        assert archive.namelist() == [f"student/{p.name}" for p in written]
+        assert all(archive.read(f"student/{p.name}") == p.read_bytes() for p in written)
+    first = (tmp_path / "s.zip").read_bytes()
+    make_student.write_student_notebooks(NOTEBOOKS[:2], folder=tmp_path / "student",
+                                         zip_path=tmp_path / "s.zip")
+    assert (tmp_path / "s.zip").read_bytes() == first  # same notebooks, same bytes
+
+
+def notebook(*cells):
+    """A small notebook: ("md", text) and ("code", text) cells, with a parameters cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import helpers"),
+                nbformat.v4.new_code_cell("EPOCHS = 3", metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text)
+                 for kind, text in cells]
+    return nb
+
+
+EXERCISE_A = "```{exercise}\n:label: ex-a\n\nDo A.\n```"
+OPEN_A = "```{solution-start} ex-a\n:class: dropdown\n```\n\nHow to do A."
+CLOSE = "```{solution-end}\n```"
+
+
+@pytest.mark.parametrize("cells, message", [
+    ([("md", EXERCISE_A), ("md", OPEN_A), ("code", "a = 1")],
+     r"99_bad\.ipynb, cell 3: solution-start 'ex-a' has no solution-end after it"),
+    ([("md", EXERCISE_A), ("md", CLOSE)],
+     r"99_bad\.ipynb, cell 3: solution-end without a solution-start before it"),
+    ([("md", EXERCISE_A), ("md", OPEN_A), ("md", OPEN_A), ("md", CLOSE)],
+     r"99_bad\.ipynb, cell 4: solution-start 'ex-a' opens inside the solution 'ex-a' of cell 3"),
+    ([("md", OPEN_A), ("md", CLOSE)],
+     r"99_bad\.ipynb, cell 2: solution-start 'ex-a' names no exercise above it"),
+    ([("md", EXERCISE_A), ("code", "# ```{solution-start} ex-a")],
+     r"99_bad\.ipynb, cell 3: a solution marker in a code cell"),
+    ([("md", EXERCISE_A), ("md", "```{solution} ex-a\nA.\n```")],
+     r"99_bad\.ipynb, cell 3: a ```\{solution\}``` block would stay"),
+    ([("md", EXERCISE_A), ("md", "```{solution-start} ex-a\n:class: dropdown\n")],
+     r"99_bad\.ipynb, cell 3: the ```\{solution-start\} block is never closed"),
+], ids=["unclosed", "end-alone", "nested", "no-exercise", "in-code", "plain-solution", "open-fence"])
+def test_a_bad_marker_names_the_notebook_and_cell(cells, message):
+    with pytest.raises(MarkerError, match=message):
+        make_student.remove_solutions(notebook(*cells), "99_bad.ipynb")
+
+
+def test_the_script_stops_on_a_bad_marker_and_writes_nothing(tmp_path, monkeypatch):
+    bad = tmp_path / "99_bad.ipynb"
+    nbformat.write(notebook(("md", EXERCISE_A), ("md", OPEN_A)), bad)
+    monkeypatch.setattr(make_student, "STUDENT_DIR", tmp_path / "student")
+    monkeypatch.setattr(make_student, "ZIP_PATH", tmp_path / "student.zip")
+    with pytest.raises(SystemExit, match=r"make_student: 99_bad\.ipynb, cell 3: solution-start"):
+        make_student.main([str(bad)])
+    assert not (tmp_path / "student").exists() and not (tmp_path / "student.zip").exists()
+
+
+def test_text_around_markers_in_one_cell_is_kept():
+    nb = notebook(("md", "Intro.\n\n" + EXERCISE_A + "\n\n" + OPEN_A), ("code", "a = 1"),
+                  ("md", "Why A.\n\n" + CLOSE + "\n\n## Summary"))
+    cells = make_student.remove_solutions(nb, "99_ok.ipynb")
+    assert [(c.cell_type, c.source.splitlines()[0]) for c in cells[2:]] == [
+        ("markdown", "Intro."), ("code", "# Your turn: exercise `ex-a` (above)."),
+        ("markdown", "## Summary")]
+    assert "How to do A." not in str(cells) and "Why A." not in str(cells)
+
+
+def test_fill_parameters_keeps_comments_and_names_the_book_values():
+    source = 'EPOCHS = 10   # the tutorial\'s\nMODELS = ["a", "b"]\nSEED = 0\n'
+    filled = make_student.fill_parameters(source, {"EPOCHS": 2, "MODELS": ["a"]}, "nb")
+    assert filled.endswith('EPOCHS = 2    # the tutorial\'s\nMODELS = ["a"]\nSEED = 0\n')
+    assert filled.startswith("# Quick settings (notebooks/quick.yml)")
+    assert 'used EPOCHS = 10, MODELS = ["a", "b"].' in filled
+    with pytest.raises(MarkerError, match="sets BATCH, which the parameters cell does not assign"):
+        make_student.fill_parameters(source, {"BATCH": 1}, "nb")
+
+
+def test_colab_urls_point_at_the_student_branch():
+    assert make_student.colab_url("01_why_cnns", "https://github.com/owner/repo") == (
+        "https://colab.research.google.com/github/owner/repo/blob/student/student/01_why_cnns.ipynb")
+    assert make_student.colab_url(NOTEBOOKS[0], "https://github.com/o/r.git/").endswith(
+        f"/o/r/blob/student/student/{NOTEBOOKS[0].name}")
+    owner_repo = setup_cell.repository_url().removeprefix("https://github.com/")
+    assert f"/github/{owner_repo}/blob/student/" in make_student.colab_url(NOTEBOOKS[0])
+    with pytest.raises(ValueError, match="not a GitHub repository URL"):
+        make_student.colab_url("01_why_cnns", "https://gitlab.com/owner/repo")
+
+
+def test_the_workshop_page_lists_the_student_links():
+    page = (ROOT / "book" / "workshop.md").read_text()
+    block = page[page.index(make_student.LINKS_START):page.index(make_student.LINKS_END)
+                 + len(make_student.LINKS_END)]
+    assert block == make_student.render_links(), "run scripts/make_student.py --update-page"
+    assert block.count("colab.research.google.com") == len(NOTEBOOKS)
+
+
+def test_update_page_fills_the_markers(tmp_path):
+    page = tmp_path / "workshop.md"
+    page.write_text(f"intro\n{make_student.LINKS_START}\nold\n{make_student.LINKS_END}\noutro\n")
+    assert make_student.update_page(page) is True
+    assert page.read_text() == f"intro\n{make_student.render_links()}\noutro\n"
+    assert make_student.update_page(page) is False
+    page.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="markers"):
+        make_student.update_page(page)
+
+
+def test_git_ignores_the_generated_files():
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "student/" in ignored and "student-notebooks.zip" in ignored
+
+
+@pytest.mark.skipif(os.environ.get("SKIP_STUDENT_EXECUTION") == "1",
+                    reason="SKIP_STUDENT_EXECUTION=1")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_student_notebook_runs_at_the_quick_setting(student, path, tmp_path):
+    import papermill
+
+    version = student[path.name][1]
+    source, executed = tmp_path / path.name, tmp_path / f"executed-{path.name}"
+    nbformat.write(version, source)
+    work = tmp_path / "work"  # an empty folder: quick results land here, not in results/
+    work.mkdir()
+    papermill.execute_notebook(str(source), str(executed), kernel_name="python3", cwd=str(work),
+                               progress_bar=False)  # no parameters: the cell holds the quick values
+    nb = nbformat.read(executed, as_version=4)
+    errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert not errors
+    stubs = [cell for cell in nb.cells if make_student.STUB_TAG in cell.metadata.get("tags", [])]
+    assert stubs and all(cell.execution_count and not cell.outputs for cell in stubs)
