@@ -215,3 +215,24 @@ def test_chapter_ends_with_key_points_and_self_check(path):
     answers = [cls for title, cls, _ in found if title == "Answer"]
     assert len(answers) >= 2 and set(answers) == {"dropdown"}, (
         "at least two self-check questions, each answer hidden in a dropdown")
+
+
+# Every figure on the website needs alt text for screen readers. MyST-NB takes
+# image options from the cell metadata key `mystnb` (its `cell_metadata_key`),
+# under `image` (the cell key of `render_image_options`): `mystnb.image.alt`.
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
+
+
+def figure_cells(nb):
+    """(index, cell) of every code cell with an image among its stored outputs."""
+    return [(i, cell) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            and any(mime in out.get("data", {}) for out in cell.get("outputs", []) for mime in IMAGE_TYPES)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_alt_text(path):
+    for i, cell in figure_cells(read(path)):
+        first_line = cell.source.splitlines()[0] if cell.source else ""
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        assert isinstance(alt, str) and alt.strip(), (
+            f"cell {i} ({first_line!r}) shows a figure without alt text in metadata.mystnb.image.alt")
