@@ -47,7 +47,10 @@ def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", sup
     nrows = math.ceil(len(images) / ncols)
     if row_labels is not None and len(row_labels) != nrows:
         raise ValueError(f"row_labels has {len(row_labels)} entries for {nrows} rows; give one per row.")
-    title_room = 0.35 if titles is not None else 0.0
+    # Room above each image for its title, one line at a time (the mistakes
+    # gallery's titles have two), so that no title runs into the row above.
+    lines = max(str(t).count("\n") + 1 for t in titles) if titles is not None else 0
+    title_room = 0.1 + 0.25 * lines if titles is not None else 0.0
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(ncols * cell_size, nrows * (cell_size + title_room)),
         squeeze=False,
@@ -70,13 +73,18 @@ def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", sup
 
 
 def draw_matrix(ax, values, title=None, border=(0, 0, 0, 0), highlight=None, hidden=None,
-                cmap="Blues", fmt="{:g}"):
+                cmap="Blues", fmt="{:g}", vmax=None):
     """Draw a small matrix as coloured cells with its numbers written in them.
 
     border: (top, bottom, left, right) rows/columns that are padding, drawn in
             grey; highlight: (row, col, height, width) of a red rectangle;
-            hidden: boolean mask of cells left blank (not computed yet).
+            hidden: boolean mask of cells left blank (not computed yet);
+    vmax:   the largest magnitude of the colour scale (symmetric when the
+            values go below zero). By default the largest shown value: give
+            several panels the same vmax to make their colours comparable.
     """
+    if vmax is not None and not vmax > 0:
+        raise ValueError(f"vmax must be positive (or None to scale to the values), got {vmax}.")
     values = np.asarray(values, dtype=float)
     if values.ndim != 2:
         raise ValueError(f"draw_matrix draws 2-D arrays, got shape {values.shape}.")
@@ -87,9 +95,11 @@ def draw_matrix(ax, values, title=None, border=(0, 0, 0, 0), highlight=None, hid
     hidden = np.zeros(values.shape, dtype=bool) if hidden is None else np.asarray(hidden, dtype=bool)
     shown = np.where(hidden | is_pad, np.nan, values)
     finite = shown[np.isfinite(shown)]
-    vmax = max(np.abs(finite).max(), 1e-12) if finite.size else 1.0
+    if vmax is None:
+        vmax = max(np.abs(finite).max(), 1e-12) if finite.size else 1.0
+    negative = np.nanmin(values, initial=0) < 0
     ax.clear()
-    ax.imshow(np.where(is_pad & ~hidden, 0.0, shown), cmap=cmap, vmin=-vmax if finite.min(initial=0) < 0 else 0,
+    ax.imshow(np.where(is_pad & ~hidden, 0.0, shown), cmap=cmap, vmin=-vmax if negative else 0,
               vmax=vmax, alpha=0.6)
     for (r, c), v in np.ndenumerate(values):
         if hidden[r, c]:
@@ -138,8 +148,9 @@ def _convolution_frame(axes, image, kernel, stride, padding, step):
     draw_matrix(axes[0], padded, f"input ({label}, stride {sh})", border=(top, bottom, left, right),
                 highlight=(r * sh, c * sw, kh, kw), cmap="Greys")
     draw_matrix(axes[1], kernel, "kernel", cmap="RdBu_r" if (kernel < 0).any() else "Purples")
-    draw_matrix(axes[2], out, f"output {out.shape[0]}x{out.shape[1]}",
-                hidden=np.arange(out.size).reshape(out.shape) > step, highlight=(r, c, 1, 1), cmap="Oranges")
+    draw_matrix(axes[2], out, f"output {out.shape[0]}x{out.shape[1]}",  # one scale for every step
+                hidden=np.arange(out.size).reshape(out.shape) > step, highlight=(r, c, 1, 1), cmap="Oranges",
+                vmax=max(np.abs(out).max(), 1e-12))
     window = padded[r * sh:r * sh + kh, c * sw:c * sw + kw]
     terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(window.ravel(), kernel.ravel()))
     return f"{terms} = {out[r, c]:g}"

@@ -108,3 +108,15 @@ def test_plot_accuracy_against_time_uses_cumulative_minutes():
     plt.close(fig)
     with pytest.raises(ValueError, match="lacks seconds"):
         plots.plot_accuracy_against_time({"m": {"val_accuracy": [0.5]}})
+
+
+def test_draw_matrix_shares_a_colour_scale_when_given_vmax():
+    fig, (left, right) = plt.subplots(1, 2)
+    plots.draw_matrix(left, [[1, 2], [3, 4]], vmax=8)
+    plots.draw_matrix(right, [[1, 2], [3, 8]], vmax=8)
+    assert left.images[0].get_clim() == right.images[0].get_clim() == (0, 8)
+    plots.draw_matrix(left, [[-1, 2], [3, 4]], vmax=8)
+    assert left.images[0].get_clim() == (-8, 8)  # symmetric when values go below zero
+    with pytest.raises(ValueError, match="vmax must be positive"):
+        plots.draw_matrix(left, [[1]], vmax=0)
+    plt.close(fig)
