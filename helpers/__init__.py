@@ -13,7 +13,10 @@ module. The chapters show the Keras that a learner should copy (models,
 - `results`: results files (written by runs, or shipped with the package);
 - `machine`: the machine and library versions a run used;
 - `conv`, `params`, `plots`, `compare`, `speed`: convolution by hand,
-  parameter and multiply-add counts, figures, side-by-side tables, timing;
+  parameter, multiply-add and receptive-field counts, figures, side-by-side tables, timing;
+- `studies`: the multi-run experiments (development, seeds, ablation, the
+  tutorials' protocols; run by `scripts/run_studies.py`);
+- `benchmarks`: published Fashion-MNIST results, for context;
 - `check_setup`: `python -m helpers.check_setup`, is this machine ready for
   the workshop?
 
