@@ -1,27 +1,15 @@
 """The book builds with warnings as errors, from the stored outputs, with a
-Colab and a Binder launch button on every notebook page."""
+Colab and a Binder launch button on every notebook page.
+
+The build itself is the session fixture `html` of conftest.py: one build per
+test session, shared by every test that reads the site.
+"""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import NOTEBOOKS, ROOT
-
-
-@pytest.fixture(scope="module")
-def html(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--warningiserror", "--keep-going",
-         "--path-output", str(out)],
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return out / "_build" / "html"
+from conftest import NOTEBOOKS
 
 
 def test_every_page_is_built(html):
