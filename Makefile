@@ -14,6 +14,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+MATHJAX = _vendor/mathjax/tex-chtml.js
 DATA    = /usr/share/datasets/fashion-mnist
 
 .PHONY: book test outputs quick lab colab-check install lock data clean
@@ -42,7 +43,7 @@ colab-check: install data
 		> $(VENV)/colab-check-latest.log; status=$$?; cat $(VENV)/colab-check-latest.log; exit $$status
 	$(BIN)/python scripts/run_notebooks.py --standalone-times $(VENV)/colab-check-latest.log --update-readme
 
-install: $(STAMP)
+install: $(STAMP) $(MATHJAX)
 
 # Re-installs whenever the pins or the package metadata change. The lock holds
 # every indirect dependency to the version the book was last built with.
@@ -53,6 +54,12 @@ $(STAMP): requirements.txt requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3"
 	touch $(STAMP)
+
+# MathJax for the website, copied from its pinned PyPI package into _vendor/
+# (ignored by git), which _config.yml serves: pages render maths offline.
+$(MATHJAX): $(STAMP) scripts/vendor_mathjax.py
+	$(BIN)/python scripts/vendor_mathjax.py
+	touch $(MATHJAX)
 
 # requirements.lock: every package of the book build and the tests, pinned,
 # for Python 3.11 on Linux x86-64 (where CI runs); uv resolves for

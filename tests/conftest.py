@@ -32,6 +32,9 @@ def book(tmp_path_factory) -> Build:
     """Build the book once per test session, with warnings as errors, exactly
     as `make book` does but into a temporary folder: every test that reads
     the site shares this one build."""
+    if not (ROOT / "_vendor" / "mathjax" / "tex-chtml.js").exists():
+        pytest.fail("_vendor/mathjax/ is missing: run `make install`, which copies the "
+                    "MathJax that the site serves (scripts/vendor_mathjax.py)")
     out = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     start = time.perf_counter()
