@@ -38,3 +38,16 @@ def test_notebook_pages_show_stored_outputs_and_hidden_solutions(html, path):
 
 def test_search_page_exists(html):
     assert (html / "search.html").exists() and (html / "searchindex.js").exists()
+
+
+def test_pages_load_mathjax_and_every_script_and_stylesheet_from_the_site(html):
+    """MathJax is the site's own copy (_config.yml's mathjax_path, copied by
+    `make install`), and no page loads code or styles from elsewhere: the
+    site works offline."""
+    for page in sorted(html.rglob("*.html")):
+        text = page.read_text()
+        remote = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="((?:https?:)?//[^"]+)"', text)
+        assert not remote, f"{page.relative_to(html)} loads {remote}"
+    chapter = (html / "notebooks" / "02_convolution.html").read_text()
+    assert re.search(r'<script[^>]*src="\.\./_static/mathjax/tex-chtml\.js', chapter)
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()
