@@ -24,8 +24,12 @@ def test_notebook_pages_have_launch_and_download_buttons(html, path):
     assert re.search(
         rf"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/main/notebooks/{path.stem}\.ipynb",
         page), "no Colab launch link"
-    assert f"mybinder.org/v2/gh/" in page, "no Binder launch link"
-    assert f"_sources/notebooks/{path.stem}.ipynb" in page, "no download link for the notebook"
+    assert re.search(
+        rf"https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/main\?urlpath=lab/tree/notebooks/{path.stem}\.ipynb",
+        page), "no Binder launch link opening JupyterLab"
+    assert re.search(
+        rf'<a href="\.\./_sources/notebooks/{path.stem}\.ipynb"[^>]*btn-download-source-button', page), (
+        "no download button for the notebook")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
