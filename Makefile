@@ -5,6 +5,9 @@
 #                 quick settings, and rewrite the README's runtime table
 #   make quick    run every notebook at the quick (workshop) settings into results/quick/
 #   make lab      open the notebooks in JupyterLab
+#   make screenshots  build the book and read every page in Chromium, offline
+#                 (the browser test), keeping a full-page screenshot of each
+#                 in _build/screenshots
 #   make colab-check  run every chapter outside the repository, as on Colab, with
 #                 the oldest and the newest library versions the package supports
 #   make lock     re-pin every indirect dependency in requirements.lock after a
@@ -17,7 +20,7 @@ STAMP   = $(VENV)/.installed
 MATHJAX = _vendor/mathjax/tex-chtml.js
 DATA    = /usr/share/datasets/fashion-mnist
 
-.PHONY: book test outputs quick lab colab-check install lock data clean
+.PHONY: book test outputs quick lab screenshots colab-check install lock data clean
 
 book: install data
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
@@ -34,6 +37,10 @@ quick: install data
 
 lab: install data
 	$(BIN)/jupyter lab notebooks/
+
+# Needs Debian's chromium (apt-get install chromium); the test skips without it.
+screenshots: install
+	SITE_SCREENSHOTS=_build/screenshots $(BIN)/python -m pytest tests/test_site_in_browser.py -p no:randomly -s
 
 # Not part of `make test`: a new release must not block a landing. Each end
 # builds a fresh virtualenv (a few minutes) and runs all twelve chapters.
