@@ -27,6 +27,7 @@ site's numbers.
 import functools
 import os
 import re
+import sys
 import threading
 import time
 from html.parser import HTMLParser
@@ -60,20 +61,42 @@ def chromium():
     return CHROMIUM
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class _Server(ThreadingHTTPServer):
+    """Serves a folder on 127.0.0.1 (a free port) and records every error it
+    answers: requests the browser makes on its own, such as /favicon.ico,
+    never reach the page's events."""
+
+    def __init__(self, folder):
+        self.errors = []
+        super().__init__(("127.0.0.1", 0), functools.partial(_Handler, directory=str(folder)))
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # the browser hung up: fine
+            super().handle_error(request, client_address)
+
+
+class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
 
+    def send_error(self, code, message=None, explain=None):
+        self.server.errors.append(f"HTTP {int(code)}: {self.path}")
+        super().send_error(code, message, explain)
+
 
 @pytest.fixture(scope="module")
-def site(html):
-    """The built HTML served on 127.0.0.1 (a free port), for this module."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(html)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
+def server(html):
+    server = _Server(html)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(server):
+    """The built HTML's address, for this module."""
+    return f"http://127.0.0.1:{server.server_port}/"
 
 
 @pytest.fixture(scope="module")
@@ -282,9 +305,11 @@ def crawl(browser, offline, site, html, screenshots):
     return results, time.perf_counter() - start
 
 
-def test_every_page_works_offline(crawl, book, screenshots):
+def test_every_page_works_offline(crawl, book, screenshots, server):
     results, seconds = crawl
     problems = {page: found for page, (found, _) in results.items() if found}
+    if server.errors:
+        problems["(the server)"] = server.errors
     total = {key: sum(numbers[key] for _, numbers in results.values())
              for key in next(iter(results.values()))[1]}
     weight = sum(p.stat().st_size for p in book.html.rglob("*") if p.is_file())
@@ -313,8 +338,8 @@ def test_every_chapter_has_solutions_that_open(crawl):
         assert results[f"notebooks/{path.stem}.html"][1]["dropdowns"] >= 2, path.name
 
 
-def test_search_finds_padding(browser, offline, site):
-    blocked_before = len(offline.blocked)
+def test_search_finds_padding(browser, offline, site, server):
+    blocked_before, server_errors_before = len(offline.blocked), len(server.errors)
     page = browser.new_page()
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
@@ -326,4 +351,5 @@ def test_search_finds_padding(browser, offline, site):
                                       "els => els.map(e => e.getAttribute('href'))")
     page.close()
     assert any(link.startswith("notebooks/02_convolution.html") for link in links), links
-    assert not errors and not offline.blocked[blocked_before:], (errors, offline.blocked)
+    errors += offline.blocked[blocked_before:] + server.errors[server_errors_before:]
+    assert not errors, errors
