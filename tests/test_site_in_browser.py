@@ -103,11 +103,15 @@ def site(server):
 def browser(chromium, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
+    # A fresh profile in a temporary folder, and a temporary home, so that
+    # Chromium writes nothing (crash reports, dconf) into the user's.
+    home = tmp_path_factory.mktemp("chromium-home")
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "XDG_CACHE_HOME": str(home / ".cache")}
     start = time.perf_counter()
     with sync_playwright() as playwright:
-        # A fresh profile in a temporary folder, never the user's.
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(chromium),
+            str(home / "profile"), executable_path=str(chromium), env=env,
             args=CHROMIUM_ARGS, headless=True, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         yield context
