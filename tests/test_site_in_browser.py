@@ -21,7 +21,8 @@ internet (a script, a font, MathJax from a CDN) fails here. For each page:
 The search page must find "padding". One full-page screenshot per page goes to
 the folder named by SITE_SCREENSHOTS (default: a temporary folder);
 `make screenshots` keeps them in _build/screenshots. Run with -s to see the
-site's numbers.
+site's numbers. Without /usr/bin/chromium the module is skipped, except in
+CI (CI set), where that is a failure: .ci/run installs it.
 """
 
 import functools
