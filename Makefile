@@ -8,6 +8,9 @@
 #                 quick settings in the parameters cells) into student/ and
 #                 student-notebooks.zip, and their Colab links into book/workshop.md
 #   make lab      open the notebooks in JupyterLab
+#   make screenshots  build the book and read every page in Chromium, offline
+#                 (the browser test), keeping a full-page screenshot of each
+#                 in _build/screenshots
 #   make colab-check  run every chapter outside the repository, as on Colab, with
 #                 the oldest and the newest library versions the package supports
 #   make lock     re-pin every indirect dependency in requirements.lock after a
@@ -17,9 +20,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+MATHJAX = _vendor/mathjax/tex-chtml.js
 DATA    = /usr/share/datasets/fashion-mnist
 
-.PHONY: book test outputs quick student lab colab-check install lock data clean
+.PHONY: book test outputs quick student lab screenshots colab-check install lock data clean
 
 book: install data
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
@@ -42,6 +46,10 @@ student: install
 lab: install data
 	$(BIN)/jupyter lab notebooks/
 
+# Needs Debian's chromium (apt-get install chromium); the test skips without it.
+screenshots: install
+	SITE_SCREENSHOTS=_build/screenshots $(BIN)/python -m pytest tests/test_site_in_browser.py -p no:randomly -s
+
 # Not part of `make test`: a new release must not block a landing. Each end
 # builds a fresh virtualenv (a few minutes) and runs all twelve chapters.
 colab-check: install data
@@ -50,7 +58,7 @@ colab-check: install data
 		> $(VENV)/colab-check-latest.log; status=$$?; cat $(VENV)/colab-check-latest.log; exit $$status
 	$(BIN)/python scripts/run_notebooks.py --standalone-times $(VENV)/colab-check-latest.log --update-readme
 
-install: $(STAMP)
+install: $(STAMP) $(MATHJAX)
 
 # Re-installs whenever the pins or the package metadata change. The lock holds
 # every indirect dependency to the version the book was last built with.
@@ -61,6 +69,12 @@ $(STAMP): requirements.txt requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3"
 	touch $(STAMP)
+
+# MathJax for the website, copied from its pinned PyPI package into _vendor/
+# (ignored by git), which _config.yml serves: pages render maths offline.
+$(MATHJAX): $(STAMP) scripts/vendor_mathjax.py
+	$(BIN)/python scripts/vendor_mathjax.py
+	touch $(MATHJAX)
 
 # requirements.lock: every package of the book build and the tests, pinned,
 # for Python 3.11 on Linux x86-64 (where CI runs); uv resolves for

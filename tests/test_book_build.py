@@ -1,27 +1,15 @@
 """The book builds with warnings as errors, from the stored outputs, with a
-Colab and a Binder launch button on every notebook page."""
+Colab and a Binder launch button on every notebook page.
+
+The build itself is the session fixture `html` of conftest.py: one build per
+test session, shared by every test that reads the site.
+"""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import NOTEBOOKS, ROOT
-
-
-@pytest.fixture(scope="module")
-def html(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--warningiserror", "--keep-going",
-         "--path-output", str(out)],
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return out / "_build" / "html"
+from conftest import NOTEBOOKS
 
 
 def test_every_page_is_built(html):
@@ -36,8 +24,12 @@ def test_notebook_pages_have_launch_and_download_buttons(html, path):
     assert re.search(
         rf"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/main/notebooks/{path.stem}\.ipynb",
         page), "no Colab launch link"
-    assert f"mybinder.org/v2/gh/" in page, "no Binder launch link"
-    assert f"_sources/notebooks/{path.stem}.ipynb" in page, "no download link for the notebook"
+    assert re.search(
+        rf"https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/main\?urlpath=lab/tree/notebooks/{path.stem}\.ipynb",
+        page), "no Binder launch link opening JupyterLab"
+    assert re.search(
+        rf'<a href="\.\./_sources/notebooks/{path.stem}\.ipynb"[^>]*btn-download-source-button', page), (
+        "no download button for the notebook")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -50,3 +42,16 @@ def test_notebook_pages_show_stored_outputs_and_hidden_solutions(html, path):
 
 def test_search_page_exists(html):
     assert (html / "search.html").exists() and (html / "searchindex.js").exists()
+
+
+def test_pages_load_mathjax_and_every_script_and_stylesheet_from_the_site(html):
+    """MathJax is the site's own copy (_config.yml's mathjax_path, copied by
+    `make install`), and no page loads code or styles from elsewhere: the
+    site works offline."""
+    for page in sorted(html.rglob("*.html")):
+        text = page.read_text()
+        remote = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="((?:https?:)?//[^"]+)"', text)
+        assert not remote, f"{page.relative_to(html)} loads {remote}"
+    chapter = (html / "notebooks" / "02_convolution.html").read_text()
+    assert re.search(r'<script[^>]*src="\.\./_static/mathjax/tex-chtml\.js', chapter)
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").exists()

@@ -14,7 +14,7 @@ def test_wheel_contains_the_helpers_package_and_only_light_dependencies(tmp_path
     # Build from a copy, so that setuptools' build/ folder never lands in the checkout.
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "_build", "build", "*.egg-info", "__pycache__", "notebooks", "results"))
+        ".venv", ".git", "_build", "_vendor", "build", "*.egg-info", "__pycache__", "notebooks", "results"))
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
          "--wheel-dir", str(tmp_path), str(source)],

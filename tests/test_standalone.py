@@ -75,7 +75,7 @@ def tagged_copy_of_the_working_tree(target):
     v<version> as a release of the book is, so that pip installs it from a
     git+file:// URL exactly as the setup cell does from the book's repository."""
     shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "_build", "build", "*.egg-info", "__pycache__", "results"))
+        ".git", ".venv", "_build", "_vendor", "build", "*.egg-info", "__pycache__", "results"))
     git = ["git", "-C", str(target), "-c", "user.name=test", "-c", "user.email=test@example.org"]
     run(git[:3] + ["init", "--quiet"])
     run(git + ["add", "--all"])
