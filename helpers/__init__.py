@@ -27,7 +27,7 @@ below), so that the notebooks' outputs show the lesson, not start-up logs.
 import os
 import sys
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 __book__ = "hands-on-cnns"  # tells this package from unrelated ones named `helpers`
 
 

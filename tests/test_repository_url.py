@@ -23,7 +23,8 @@ OWNER, REPOSITORY = urlsplit(URL).path.strip("/").split("/")
 SITE = f"https://{OWNER}.github.io/{REPOSITORY}/"
 
 # Other projects' repositories that the text may name.
-THIRD_PARTY = {("zalandoresearch", "fashion-mnist")}
+THIRD_PARTY = {("zalandoresearch", "fashion-mnist"),  # the dataset
+               ("cs231n", "convolutional-networks")}  # CS231n notes, cs231n.github.io (references)
 
 NAME = r"[A-Za-z0-9_.-]*[A-Za-z0-9_-]"  # an owner or repository name, without a final dot
 ADDRESSES = [
