@@ -143,7 +143,8 @@ def receptive_fields(model):
     both; a Flatten or Dense layer sees everything, and ends the table. The
     field can exceed the image: it counts padded positions too. Returns a
     pandas DataFrame indexed by layer name, with the output size, kernel,
-    stride, jump and receptive field (rows only; square kernels and strides).
+    stride, the jump after the layer and the receptive field (rows only;
+    square kernels and strides).
     """
     import pandas as pd
     from keras import layers
@@ -164,7 +165,7 @@ def receptive_fields(model):
         field, jump = field + (kernel - 1) * jump, jump * stride
         rows.append({"layer": layer.name, "type": type(layer).__name__,
                      "output size": layer.output.shape[1], "kernel": kernel, "stride": stride,
-                     "jump": jump, "receptive field": field})
+                     "jump after": jump, "receptive field": field})
     if not rows:
         raise ValueError(f"model {model.name!r} has no Conv2D or pooling layer before its first "
                          "Flatten/Dense layer: it has no receptive field to compute.")

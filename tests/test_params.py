@@ -109,7 +109,7 @@ def test_receptive_fields_by_hand():
                               keras.layers.Flatten(), keras.layers.Dense(10)])
     table = params.receptive_fields(model)
     assert list(table["receptive field"]) == [3, 5, 6, 10]
-    assert list(table["jump"]) == [1, 1, 2, 2]
+    assert list(table["jump after"]) == [1, 1, 2, 2]
     assert list(table["output size"]) == [28, 28, 14, 14]
 
 
