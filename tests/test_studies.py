@@ -123,3 +123,24 @@ def test_the_runner_refuses_an_unknown_stage(capsys):
     with pytest.raises(SystemExit):
         run_studies.main(["--quick", "seeds", "everything"])
     assert "unknown stage(s) everything" in capsys.readouterr().err
+
+
+def tiny_splits(images=96, seed=0):
+    """Random images and labels in the shape of the real splits: enough to run the plumbing."""
+    rng = np.random.default_rng(seed)
+    part = lambda n: (rng.random((n, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, n))  # noqa: E731
+    return splitting.Splits(*part(images), *part(32), *part(32))
+
+
+@pytest.mark.parametrize("score_test", [False, True])
+def test_run_recipe_returns_a_row_per_run_and_touches_the_test_set_only_when_asked(score_test):
+    settings = {**models.BOOK_SETTINGS["book_cnn"], "epochs": 2}
+    row = studies.run_recipe("book_cnn", tiny_splits(), seed=7, model_arguments={"filters": (4, 4, 4),
+                             "dense_units": 8}, settings=settings, score_test=score_test)
+    assert row["seed"] == 7 and row["epochs"] == 2 and 1 <= row["best_epoch"] <= 2
+    assert len(row["seconds_by_epoch"]) == 2 and row["train_seconds"] >= max(row["seconds_by_epoch"])
+    assert 0 <= row["val_accuracy"] <= 1 and 0 <= row["val_accuracy_vote"] <= 1
+    test_fields = {"test_accuracy", "test_accuracy_one_view", "test_accuracy_vote"}
+    assert (test_fields <= row.keys()) == score_test and (test_fields & row.keys() == set()) != score_test
+    if score_test:  # the recipe's mirror vote decides which one is the headline
+        assert row["test_accuracy"] == row["test_accuracy_vote"]
