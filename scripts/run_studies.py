@@ -41,19 +41,23 @@ class Study:
     def __init__(self, name: str, quick: bool, summarise):
         self.name, self.quick, self.summarise = name, quick, summarise
         path = results.results_dir(quick) / f"{name}.json"
-        self.runs = json.loads(path.read_text())["runs"] if path.is_file() else []
+        saved = json.loads(path.read_text()) if path.is_file() else {}
+        self.runs = saved.get("runs", [])
+        # The machine's load while the runs trained; kept as it was when no run is added.
+        self.load = saved.get("load")
 
     def has(self, **key) -> bool:
         return any(all(run.get(k) == v for k, v in key.items()) for run in self.runs)
 
     def add(self, run: dict):
         self.runs.append(run)
+        self.load = [round(x, 2) for x in os.getloadavg()]
         self.save()
         print(f"{self.name}: {json.dumps(run, sort_keys=True)}", flush=True)
 
     def save(self, **fields):
         results.write_study(self.name, self.summarise(self.runs), self.quick, runs=self.runs,
-                            load=[round(x, 2) for x in os.getloadavg()], **fields)
+                            load=self.load, **fields)
 
 
 def development(splits, quick: bool):

@@ -1,6 +1,7 @@
 """Tests of helpers.studies and scripts/run_studies.py: the selection rule,
 the statistics, the tutorials' protocol and the resumable study files."""
 
+import inspect
 import json
 
 import helpers  # noqa: F401  (quiet TensorFlow first)
@@ -8,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import models, recipe, splitting, studies
+from helpers import models, recipe, results, splitting, studies
 from scripts import run_studies
 from test_data import needs_real_data
 
@@ -144,3 +145,67 @@ def test_run_recipe_returns_a_row_per_run_and_touches_the_test_set_only_when_ask
     assert (test_fields <= row.keys()) == score_test and (test_fields & row.keys() == set()) != score_test
     if score_test:  # the recipe's mirror vote decides which one is the headline
         assert row["test_accuracy"] == row["test_accuracy_vote"]
+
+
+def test_the_books_defaults_are_the_recipe_the_rule_froze():
+    development = results.read_result("book_cnn_development")
+    assert studies.select_recipe(development["runs"]) == studies.FROZEN_VARIANT == development["selected"]
+    model_arguments, settings = studies.variant_settings(studies.DEVELOPMENT_VARIANTS[studies.FROZEN_VARIANT])
+    defaults = inspect.signature(models.book_cnn).parameters
+    assert all(defaults[name].default == value for name, value in model_arguments.items())
+    assert settings == models.BOOK_SETTINGS["book_cnn"]
+
+
+def test_saving_a_study_without_new_runs_keeps_the_load_of_its_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    study = run_studies.Study("demo", quick=True, summarise=lambda runs: runs)
+    study.add({"model": "m", "seed": 1})
+    path = tmp_path / "results/quick/fashion_mnist/demo.json"
+    saved = json.loads(path.read_text())
+    saved["load"] = [9.0, 9.0, 9.0]  # as if the runs had trained on a busy machine
+    path.write_text(json.dumps(saved))
+    run_studies.Study("demo", quick=True, summarise=lambda runs: runs).save(selected="m")
+    again = json.loads(path.read_text())
+    assert again["load"] == [9.0, 9.0, 9.0] and again["selected"] == "m"
+
+
+def test_half_the_width_halves_every_layer_of_the_frozen_recipe():
+    model_arguments, _ = studies.variant_settings(studies.ABLATIONS["at half the width"],
+                                                  base=studies.DEVELOPMENT_VARIANTS[studies.FROZEN_VARIANT])
+    frozen = models.book_cnn()
+    half = models.book_cnn(**model_arguments)
+    widths = lambda model: [layer.units if hasattr(layer, "units") else layer.filters  # noqa: E731
+                            for layer in model.layers if hasattr(layer, "filters") or hasattr(layer, "units")]
+    assert [w // 2 for w in widths(frozen)[:-1]] == widths(half)[:-1]  # all but the 10 outputs
+
+
+def test_development_verdicts_explain_the_rule_for_every_variant():
+    rows = [dev_row("long", 0.945, 560.0), dev_row("best", 0.941, 460.0), dev_row("fast", 0.940, 400.0),
+            dev_row("weak", 0.930, 300.0)]
+    verdicts = studies.development_verdicts(rows)
+    assert verdicts["long"] == "dropped: 560 s is over the 540 s limit"
+    assert verdicts["fast"] == "frozen: 0.10 points behind the best, within the tie, and the fastest"
+    assert verdicts["best"] == "dropped: within the tie, but slower"
+    assert verdicts["weak"] == "dropped: 1.10 points behind the best"
+
+
+def test_ablation_table_pairs_each_run_with_the_frozen_run_of_its_seed():
+    def run(seed, val, one_view, vote, seconds=100.0, **more):
+        return {"seed": seed, "val_accuracy": val, "val_accuracy_vote": val + 0.001,
+                "test_accuracy_one_view": one_view, "test_accuracy_vote": vote, "test_accuracy": vote,
+                "train_seconds": seconds, **more}
+    frozen = [run(101, 0.94, 0.935, 0.94), run(102, 0.95, 0.936, 0.942)]
+    ablated = [run(101, 0.93, 0.925, 0.93, 80.0, ablation="without dropout"),
+               run(102, 0.94, 0.930, 0.93, 90.0, ablation="without dropout"),
+               run(103, 0.90, 0.90, 0.90, ablation="without dropout")]  # no frozen run on 103: left out
+    table = studies.ablation_table(ablated, frozen)
+    assert list(table.index) == ["without the mirror vote", "without dropout"]
+    dropout = table.loc["without dropout"]
+    assert dropout["seeds"] == 2 and dropout["validation change"] == pytest.approx(-1.0)
+    assert dropout["test change, one view"] == pytest.approx(-0.8)
+    assert dropout["test change, as predicted"] == pytest.approx(-1.1)
+    assert dropout["sd of that change"] == pytest.approx(np.std([-1.0, -1.2], ddof=1) * 1)
+    assert dropout["training seconds"] == pytest.approx(85.0)
+    vote = table.loc["without the mirror vote"]
+    assert vote["test change, as predicted"] == pytest.approx(-0.55) and vote["validation change"] == pytest.approx(-0.1)
+    assert np.isnan(vote["test change, one view"])
