@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers import models, results, splitting, studies  # noqa: E402
 
 STAGES = ("development", "seeds", "reproduction", "ablation")
+STUDY_FIELDS = ("selected", "frozen_variant", "selection")
 # Quick runs: a few images and one epoch, two seeds, to check the plumbing.
 QUICK = {"train_subset": 1000, "epochs": 1, "seeds": 2}
 
@@ -45,6 +46,8 @@ class Study:
         self.runs = saved.get("runs", [])
         # The machine's load while the runs trained; kept as it was when no run is added.
         self.load = saved.get("load")
+        # What the stages said of the study (the frozen variant, how it was chosen), kept on every save.
+        self.fields = {key: saved[key] for key in STUDY_FIELDS if key in saved}
 
     def has(self, **key) -> bool:
         return any(all(run.get(k) == v for k, v in key.items()) for run in self.runs)
@@ -56,8 +59,9 @@ class Study:
         print(f"{self.name}: {json.dumps(run, sort_keys=True)}", flush=True)
 
     def save(self, **fields):
+        self.fields.update(fields)
         results.write_study(self.name, self.summarise(self.runs), self.quick, runs=self.runs,
-                            load=self.load, **fields)
+                            load=self.load, **self.fields)
 
 
 def development(splits, quick: bool):

@@ -167,6 +167,9 @@ def test_saving_a_study_without_new_runs_keeps_the_load_of_its_runs(tmp_path, mo
     run_studies.Study("demo", quick=True, summarise=lambda runs: runs).save(selected="m")
     again = json.loads(path.read_text())
     assert again["load"] == [9.0, 9.0, 9.0] and again["selected"] == "m"
+    # A later run keeps what the stage said of the study.
+    run_studies.Study("demo", quick=True, summarise=lambda runs: runs).add({"model": "m", "seed": 2})
+    assert json.loads(path.read_text())["selected"] == "m"
 
 
 def test_half_the_width_halves_every_layer_of_the_frozen_recipe():
