@@ -242,7 +242,8 @@ def plot_spread(points: pd.DataFrame, by="model", value="test_accuracy", reporte
     """A strip plot: one row per group of `by`, one dot per run, jittered up
     and down at random (a fixed `seed`) so that runs with equal or close
     values stay visible, and a black bar at each group's mean ± sd. Row
-    labels give the number of runs. `reported` maps groups to a figure to
+    labels give the number of runs; the legend entries (`ax.legend()` shows
+    them) are "one run", "mean ± sd" and, with `reported`, "tutorial's figure". `reported` maps groups to a figure to
     mark with a black cross (a tutorial's). Returns the axes.
     """
     import matplotlib.pyplot as plt
@@ -258,7 +259,7 @@ def plot_spread(points: pd.DataFrame, by="model", value="test_accuracy", reporte
     for row, (group, stats) in enumerate(summary.iterrows()):
         values = points.loc[points[by] == group, value].astype(float).to_numpy()
         ax.scatter(values, row + rng.uniform(-jitter, jitter, len(values)), s=36, alpha=0.75,
-                   color=f"C{row % 10}", zorder=3, label="one run" if row == 0 else None)
+                   color=f"C{row % 10}", zorder=3)
         if stats["n"] >= 2:
             ax.errorbar(stats["mean"], row, xerr=stats["sd"], fmt="|", color="black", markersize=14,
                         capsize=0, linewidth=1.2, zorder=2)
@@ -266,6 +267,9 @@ def plot_spread(points: pd.DataFrame, by="model", value="test_accuracy", reporte
             ax.scatter(reported[group], row, marker="x", s=70, color="black", zorder=4,
                        label="tutorial's figure" if not any(
                            t.get_label() == "tutorial's figure" for t in ax.collections) else None)
+    # Legend entries for what every row shows, in neutral colours.
+    ax.scatter([], [], s=36, color="0.5", label="one run")
+    ax.plot([], [], color="black", marker="|", markersize=14, label="mean ± sd")
     labels = [f"{group} ({'no runs yet' if n == 0 else f'{n} run' + ('s' if n > 1 else '')})"
               for group, n in summary["n"].items()]
     ax.set_yticks(range(len(summary)), labels)

@@ -138,6 +138,7 @@ def test_plot_spread_draws_every_run_jittered_and_labels_the_counts():
     crosses = [c for c in ax.collections if c.get_label() == "tutorial's figure"]
     assert len(crosses) == 1 and tuple(crosses[0].get_offsets()[0]) == (0.91, 0)
     assert ax.get_title() == "t"
+    assert ax.get_legend_handles_labels()[1] == ["tutorial's figure", "one run", "mean ± sd"]
     plt.close("all")
     with pytest.raises(ValueError, match="no groups to plot"):
         compare.plot_spread(pd.DataFrame({"model": [], "test_accuracy": []}))
