@@ -1,4 +1,8 @@
-"""Putting trained models side by side, from their results files only."""
+"""Putting trained models side by side, from their results files only: one
+run per model (`comparison_table`), and the spread over seeds that the
+study files of `scripts/run_studies.py` hold (`spread`, `reproduction_table`,
+`protocol_gaps`, `seed_points`, `plot_spread`); and the sampling error of
+an accuracy measured on a test set (`paired_difference`, `sd_bounds`)."""
 
 from __future__ import annotations
 
@@ -13,12 +17,15 @@ def multiply_adds(model_ids) -> dict:
             for model_id in model_ids}
 
 
-def comparison_table(records: dict, names: dict) -> pd.DataFrame:
+def comparison_table(records: dict, names: dict, over_seeds: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per model (in the order of `names`, keyed by model id): size,
     work per image, schedule, cost and accuracies, and the difference from the
     accuracy its tutorial reported ("—" where none was reported).
 
-    `records` maps model ids to results files as `results.read_result` returns them.
+    `records` maps model ids to results files as `results.read_result` returns
+    them: one run each. `over_seeds`, a `spread` table indexed by model id,
+    adds the column "test acc. over seeds" after the run's test accuracy
+    (mean ± sd (runs); "this run only" for a model the table lacks).
     """
     missing = [model_id for model_id in names if model_id not in records]
     if missing:
@@ -36,8 +43,275 @@ def comparison_table(records: dict, names: dict) -> pd.DataFrame:
         "train acc.": results["train_accuracy"].astype(float).round(3),
         "val. acc.": results["val_accuracy"].astype(float).round(3),
         "test acc.": results["test_accuracy"].astype(float).round(3),
+        **({} if over_seeds is None else {"test acc. over seeds": [
+            format_spread(over_seeds.loc[m, "mean"], over_seeds.loc[m, "sd"], int(over_seeds.loc[m, "n"]))
+            if m in over_seeds.index and over_seeds.loc[m, "n"] else "this run only" for m in names]}),
         "tutorial's test acc.": reported.map("{:.3f}".format).where(reported.notna(), "—"),
         "difference (points)": ((results["test_accuracy"] - reported) * 100).round(1)
                                .map("{:+.1f}".format).where(reported.notna(), "—"),
     })
     return table.rename(index=names)
+
+
+# Spread over seeds: the study files of scripts/run_studies.py (read them with
+# results.read_study) hold single training runs; these functions summarise them.
+
+def spread(runs: pd.DataFrame, by="model", value="test_accuracy", order=None) -> pd.DataFrame:
+    """The spread of `value` over the runs of each group of column `by`.
+
+    `runs` has one row per training run. Returns one row per group, indexed by
+    it: `n` runs, their `mean`, sample standard deviation `sd`, the half-width
+    `ci95` of the 95% t-interval of the mean (`studies.mean_and_interval`),
+    and the `lowest` and `highest` run. With one run, sd and ci95 are NaN.
+    `order` lists the groups to show, in that order (default: the column's
+    categories if it is categorical, else the order of appearance); a group
+    without runs gets n = 0 and NaN elsewhere.
+    """
+    from helpers import studies
+
+    if order is None:
+        column = runs[by]
+        order = list(column.cat.categories) if isinstance(column.dtype, pd.CategoricalDtype) \
+            else list(dict.fromkeys(column))
+    rows = {}
+    for group in order:
+        values = runs.loc[runs[by] == group, value].astype(float).to_numpy()
+        row = {"n": len(values), "mean": float("nan"), "sd": float("nan"), "ci95": float("nan"),
+               "lowest": float("nan"), "highest": float("nan")}
+        if len(values) >= 2:
+            row.update({k: v for k, v in studies.mean_and_interval(values).items() if k != "n"})
+        elif len(values) == 1:
+            row["mean"] = float(values[0])
+        if len(values):
+            row.update(lowest=float(values.min()), highest=float(values.max()))
+        rows[group] = row
+    table = pd.DataFrame.from_dict(rows, orient="index",
+                                   columns=["n", "mean", "sd", "ci95", "lowest", "highest"])
+    table.index.name = by
+    return table.astype({"n": int})
+
+
+def format_spread(mean, sd, n, digits=3) -> str:
+    """'0.859 ± 0.012 (3)': a mean, its sd and the number of runs, for a table;
+    '0.831 (1 run)' for a single run and 'no runs yet' for none."""
+    if pd.isna(n) or not n:
+        return "no runs yet"
+    n = int(n)
+    if n == 1 or pd.isna(sd):
+        return f"{mean:.{digits}f} (1 run)"
+    return f"{mean:.{digits}f} ± {sd:.{digits}f} ({n})"
+
+
+def _reported(study: dict, model_id: str) -> dict:
+    """The figures the tutorial of `model_id` reported, as the study recorded them."""
+    for row in study.get("rows", []):
+        if row["model"] == model_id:
+            return row
+    return models.TUTORIAL_SETTINGS.get(model_id, {})
+
+
+def _protocol_runs(study: dict, protocol: str) -> pd.DataFrame:
+    runs = pd.DataFrame(study["runs"], columns=sorted({k for r in study["runs"] for k in r} | {
+        "model", "protocol", "seed", "test_accuracy", "train_accuracy"}))
+    return runs[runs["protocol"] == protocol]
+
+
+def reproduction_table(study: dict, names: dict) -> pd.DataFrame:
+    """The reproduction study (results.read_study("reproduction")) as a table:
+    one row per model of `names` (model id -> row label, in that order), with
+    each tutorial's reported test and training accuracy and the mean ± sd
+    (number of runs) of ours under the tutorial's protocol and under the book's.
+
+    Models the study has no runs of yet keep their row ("no runs yet").
+    """
+    columns = {}
+    for label, value in (("test acc.", "test_accuracy"), ("train acc.", "train_accuracy")):
+        reported = [_reported(study, m).get(f"reported_{value}") for m in names]
+        columns[f"tutorial's {label}"] = ["—" if r is None else f"{r:.3f}" for r in reported]
+        for protocol in ("tutorial", "book"):
+            summary = spread(_protocol_runs(study, protocol), value=value, order=list(names))
+            columns[f"{label}, {protocol}'s protocol"] = [
+                format_spread(row["mean"], row["sd"], row["n"]) for _, row in summary.iterrows()]
+    table = pd.DataFrame(columns, index=list(names.values()))
+    return table[[c for c in table.columns if c.startswith(("tutorial's test", "test acc."))]
+                 + [c for c in table.columns if c.startswith(("tutorial's train", "train acc."))]]
+
+
+def protocol_gaps(study: dict, names: dict) -> pd.DataFrame:
+    """How the reproduction study splits the gap between each tutorial's
+    reported test accuracy and the book's runs (all numbers from the study's
+    single runs; differences in points, i.e. x 100).
+
+    One row per model of `names` (id -> label) that reported a test accuracy
+    and has runs under both protocols:
+
+    - `gap`: reported minus the mean of the book's protocol;
+    - `protocol`: mean under the tutorial's protocol minus mean under the
+      book's (the part of the gap the protocol explains), and `protocol se`,
+      its standard error from the two sds, sqrt(sd_t²/n_t + sd_b²/n_b);
+    - `left`: reported minus the mean under the tutorial's protocol, also in
+      sds of those runs (`left / sd`);
+    - `rounding`: half a unit of the reported figure's last digit (see
+      `rounding`);
+    - `above every run`: the reported figure beats all n runs under its own
+      protocol even if it was rounded up by that much; `chance of that`:
+      1 / (n + 1), the chance that it would if the reported figure were one
+      more run like ours (of n + 1 such runs, each is the best with the same
+      chance; rounding only lowers it).
+    """
+    tutorial = spread(_protocol_runs(study, "tutorial"), order=list(names))
+    book = spread(_protocol_runs(study, "book"), order=list(names))
+    rows = {}
+    for model_id, label in names.items():
+        reported = _reported(study, model_id).get("reported_test_accuracy")
+        t, b = tutorial.loc[model_id], book.loc[model_id]
+        if reported is None or not t["n"] or not b["n"]:
+            continue
+        rows[label] = {
+            "reported": reported,
+            "tutorial mean": t["mean"], "tutorial sd": t["sd"], "tutorial n": int(t["n"]),
+            "tutorial lowest": t["lowest"], "tutorial highest": t["highest"],
+            "book mean": b["mean"], "book sd": b["sd"], "book n": int(b["n"]),
+            "gap (points)": (reported - b["mean"]) * 100,
+            "protocol (points)": (t["mean"] - b["mean"]) * 100,
+            "protocol se (points)": (t["sd"] ** 2 / t["n"] + b["sd"] ** 2 / b["n"]) ** 0.5 * 100,
+            "left (points)": (reported - t["mean"]) * 100,
+            "left / sd": (reported - t["mean"]) / t["sd"],
+            "rounding": rounding(reported),
+            "above every run": bool(reported - rounding(reported) > t["highest"]),
+            "chance of that": 1 / (t["n"] + 1),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def rounding(reported: float) -> float:
+    """Half a unit of the last digit of a reported accuracy: 0.0005 for 0.907,
+    0.00005 for 0.9137. A figure is taken as rounded at its last decimal, and
+    at least at whole percentage points (0.90, which Python keeps as 0.9)."""
+    decimals = len(repr(float(reported)).split(".")[1].rstrip("0"))
+    return 0.5 * 10.0 ** -max(decimals, 2)
+
+
+def chance_of_at_least(k: int, chances) -> float:
+    """The probability that at least `k` of some independent events happen,
+    each with its own chance (a Poisson binomial tail): e.g. that k of m
+    reported figures each top all the runs of their own reproduction."""
+    distribution = [1.0]  # distribution[j]: probability that j events happened so far
+    for p in chances:
+        if not 0 <= p <= 1:
+            raise ValueError(f"chances must lie in [0, 1], got {p}.")
+        distribution = [(distribution[j] if j < len(distribution) else 0.0) * (1 - p)
+                        + (distribution[j - 1] * p if j >= 1 else 0.0)
+                        for j in range(len(distribution) + 1)]
+    return float(sum(distribution[max(k, 0):]))
+
+
+# The two test accuracies that scripts/run_studies.py keeps for the book's own models.
+BOOK_VIEWS = {"test_accuracy_one_view": "one view", "test_accuracy_vote": "mirror vote"}
+
+
+def seed_points(reproduction: dict, book_seeds: dict, tutorial_names: dict, book_names: dict) -> pd.DataFrame:
+    """Every test accuracy of the seed studies, one row per run, for a strip plot.
+
+    The tutorial models (`tutorial_names`, id -> label) come from the
+    reproduction study's runs under the book's protocol; the book's own
+    models (`book_names`) from the book_seeds study, twice each: one view per
+    image and the mirror vote (rows labelled "<label>, one view" and
+    "<label>, mirror vote"). Columns: `model` (the label, categorical in
+    that order, so that a model without runs yet keeps its place), `seed`,
+    `test_accuracy`, `study`.
+    """
+    rows, order = [], list(tutorial_names.values())
+    for run in reproduction["runs"]:
+        if run.get("protocol") == "book" and run["model"] in tutorial_names:
+            rows.append({"model": tutorial_names[run["model"]], "seed": run["seed"],
+                         "test_accuracy": run["test_accuracy"], "study": "reproduction, book's protocol"})
+    for model_id, label in book_names.items():
+        for field, view in BOOK_VIEWS.items():
+            order.append(f"{label}, {view}")
+            rows += [{"model": f"{label}, {view}", "seed": run["seed"], "test_accuracy": run[field],
+                      "study": "book_seeds"}
+                     for run in book_seeds["runs"] if run["model"] == model_id and field in run]
+    points = pd.DataFrame(rows, columns=["model", "seed", "test_accuracy", "study"])
+    points["model"] = pd.Categorical(points["model"], categories=order, ordered=True)
+    return points.sort_values(["model", "seed"], kind="stable").reset_index(drop=True)
+
+
+def plot_spread(points: pd.DataFrame, by="model", value="test_accuracy", reported=None, ax=None,
+                jitter=0.2, seed=0, title=None):
+    """A strip plot: one row per group of `by`, one dot per run, jittered up
+    and down at random (a fixed `seed`) so that runs with equal or close
+    values stay visible, and a black bar at each group's mean ± sd. Row
+    labels give the number of runs; the legend entries (`ax.legend()` shows
+    them) are "one run", "mean ± sd" and, with `reported`, "tutorial's figure". `reported` maps groups to a figure to
+    mark with a black cross (a tutorial's). Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    summary = spread(points, by=by, value=value)
+    if summary.empty:
+        raise ValueError("no groups to plot: `points` is empty and its column has no categories.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.5 * len(summary) + 1.2), layout="constrained")
+    rng = np.random.default_rng(seed)
+    reported = reported or {}
+    for row, (group, stats) in enumerate(summary.iterrows()):
+        values = points.loc[points[by] == group, value].astype(float).to_numpy()
+        ax.scatter(values, row + rng.uniform(-jitter, jitter, len(values)), s=36, alpha=0.75,
+                   color=f"C{row % 10}", zorder=3)
+        if stats["n"] >= 2:
+            ax.errorbar(stats["mean"], row, xerr=stats["sd"], fmt="|", color="black", markersize=14,
+                        capsize=0, linewidth=1.2, zorder=2)
+        if reported.get(group) is not None:
+            ax.scatter(reported[group], row, marker="x", s=70, color="black", zorder=4,
+                       label="tutorial's figure" if not any(
+                           t.get_label() == "tutorial's figure" for t in ax.collections) else None)
+    # Legend entries for what every row shows, in neutral colours.
+    ax.scatter([], [], s=36, color="0.5", label="one run")
+    ax.plot([], [], color="black", marker="|", markersize=14, label="mean ± sd")
+    labels = [f"{group} ({'no runs yet' if n == 0 else f'{n} run' + ('s' if n > 1 else '')})"
+              for group, n in summary["n"].items()]
+    ax.set_yticks(range(len(summary)), labels)
+    ax.set_ylim(len(summary) - 0.5, -0.5)  # first group on top
+    ax.set_xlabel(value.replace("_", " "))
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def paired_difference(correct_a, correct_b, confidence=0.95) -> dict:
+    """The difference in accuracy between two models scored on the same
+    images, and its sampling error.
+
+    `correct_a` and `correct_b` say, image by image, whether each model got
+    it right. Images both got right, or both wrong, add nothing to the
+    difference; only those they disagree on do, so the interval is that of
+    the mean of the per-image differences (-1, 0 or +1): the normal
+    approximation, z * sd / sqrt(images). Returns `difference` (a - b),
+    `half_width` of its interval, `disagreements` (images) and `images`.
+    """
+    import numpy as np
+    from scipy import stats
+
+    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+        raise ValueError(f"need two equally long sequences of per-image results, got shapes {a.shape} and {b.shape}.")
+    differences = a.astype(float) - b.astype(float)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    return {"difference": float(differences.mean()),
+            "half_width": float(z * differences.std(ddof=1) / np.sqrt(a.size)),
+            "disagreements": int((a != b).sum()), "images": int(a.size)}
+
+
+def sd_bounds(n: int, confidence=0.95) -> tuple:
+    """How far the sd of `n` runs can be from the true one: the factors
+    (low, high) such that measured sd x low ... measured sd x high is the
+    `confidence` interval of the true sd (chi-squared, normal runs assumed)."""
+    from scipy import stats
+
+    if n < 2:
+        raise ValueError(f"an sd needs at least two runs, got {n}.")
+    tail = (1 - confidence) / 2
+    return (float(((n - 1) / stats.chi2.ppf(1 - tail, n - 1)) ** 0.5),
+            float(((n - 1) / stats.chi2.ppf(tail, n - 1)) ** 0.5))

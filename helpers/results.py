@@ -107,6 +107,37 @@ def read_result(model_id, quick=False, dataset="fashion_mnist", start=None, fall
     return record
 
 
+def read_study(name, dataset="fashion_mnist", start=None, verbose=True) -> dict:
+    """A multi-run study's file (`write_study`) as a dict, and (with
+    `verbose`) a line naming the file it read.
+
+    Studies are made only by full runs of `scripts/run_studies.py`, so a
+    chapter reads the full-run file whatever its own setting: the one in
+    results/<dataset>/ of this checkout (or runtime) if it exists, otherwise
+    the book's copy that ships with the package (on Colab, the only one).
+    Raises FileNotFoundError when neither exists, and ValueError for a file
+    of a quick run.
+    """
+    folder = results_dir(False, dataset, start=start)
+    path, shipped = folder / f"{name}.json", shipped_dir(dataset) / f"{name}.json"
+    if path.is_file():
+        root = folder.parents[1]  # the checkout (or the folder the runtime started in)
+        source = f"{path.relative_to(root).as_posix()} in this checkout"
+    elif shipped.is_file():
+        path, source = shipped, (f"helpers/book_results/{dataset}/{name}.json, the book's copy "
+                                 "shipped with the helpers package")
+    else:
+        raise FileNotFoundError(f"No study {name!r}: neither {path} nor the package's copy exists. "
+                                "`python scripts/run_studies.py --full` writes the book's studies.")
+    study = json.loads(path.read_text())
+    if study.get("quick"):
+        raise ValueError(f"{source} holds a quick study; chapters show full runs only.")
+    if verbose:
+        print(f"{name} study: {source} ({study.get('date', 'undated')}, "
+              f"{study.get('device', 'unknown machine')}, {len(study.get('runs', []))} runs)")
+    return study
+
+
 def read_results(model_ids, quick=False, dataset="fashion_mnist", start=None, fallback=True,
                  verbose=True):
     """Several models' results (`read_result` for each) as a DataFrame indexed by model id."""
