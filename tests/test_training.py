@@ -35,13 +35,6 @@ def test_confusion_matrix_refuses_bad_input(y_true, y_pred, message):
         evaluation.confusion_matrix(y_true, y_pred)
 
 
-def test_most_confused_lists_largest_off_diagonal_cells():
-    matrix = np.eye(10) * 0.8
-    matrix[6, 0], matrix[2, 4], matrix[9, 7] = 0.15, 0.1, 0.05
-    top = evaluation.most_confused(matrix, top=2)
-    assert top.values.tolist() == [["Shirt", "T-shirt/top", 0.15], ["Pullover", "Coat", 0.1]]
-
-
 def test_predict_classes_takes_the_argmax_not_a_threshold():
     # Probabilities with no value above 0.5: a 0.5 threshold would call them all class 0.
     model = keras.Sequential([keras.Input((3,)), keras.layers.Softmax()])
