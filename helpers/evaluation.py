@@ -47,28 +47,6 @@ def predict_classes(model, images, batch_size=1024, with_probabilities=False, mi
     return (classes, probabilities) if with_probabilities else classes
 
 
-def confusion_matrix(y_true, y_pred, num_classes=10, normalize=True):
-    """Rows: true class, columns: predicted class. Normalised, each row sums to 1.
-
-    The same as `sklearn.metrics.confusion_matrix(y_true, y_pred,
-    labels=range(num_classes), normalize="true")` (or without `normalize` for
-    the counts), which chapters 5 to 7 use. Kept only until chapter 11 uses
-    scikit-learn's too; then it goes.
-    """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}.")
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if y.size and (y.min() < 0 or y.max() >= num_classes):
-            raise ValueError(f"{name} holds labels outside 0..{num_classes - 1}; pass class indices, not probabilities.")
-    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(counts, (y_true, y_pred), 1)
-    if not normalize:
-        return counts
-    totals = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-
-
 def most_confused(matrix, class_names=data.CLASS_NAMES, top=5):
     """The `top` largest confusions of a confusion matrix: a table with one row
     per (true class, predicted class) pair, most frequent first, indexed by
