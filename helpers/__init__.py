@@ -9,7 +9,8 @@ module. The chapters show the Keras that a learner should copy (models,
 - `models`: the book's models, as the chapters define them;
 - `training`: seeds, compiling, `fit` with one line per epoch, testing;
 - `recipe`: the book's own training recipe (chapter 11);
-- `evaluation`: predicted classes, confusion matrices, accuracy clocks;
+- `evaluation`: predicted classes, the most confused pairs of a confusion
+  matrix (scikit-learn computes the matrix), accuracy clocks;
 - `results`: results files (written by runs, or shipped with the package);
 - `machine`: the machine and library versions a run used;
 - `conv`, `params`, `plots`, `compare`, `speed`: convolution by hand,

@@ -1,5 +1,11 @@
-"""Scoring a trained model: predicted classes, confusion matrices, and the
-clock that times how soon a run reaches a target accuracy."""
+"""Scoring a trained model: predicted classes, the most confused pairs of a
+confusion matrix, and the clock that times how soon a run reaches a target
+accuracy.
+
+The confusion matrix itself, the per-class precision and recall and their
+figures come from scikit-learn (`sklearn.metrics.confusion_matrix`,
+`classification_report`, `ConfusionMatrixDisplay`), as in your own work: this
+module keeps only what the libraries lack."""
 
 from __future__ import annotations
 
@@ -41,31 +47,48 @@ def predict_classes(model, images, batch_size=1024, with_probabilities=False, mi
     return (classes, probabilities) if with_probabilities else classes
 
 
-def confusion_matrix(y_true, y_pred, num_classes=10, normalize=True):
-    """Rows: true class, columns: predicted class. Normalised, each row sums to 1."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}.")
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if y.size and (y.min() < 0 or y.max() >= num_classes):
-            raise ValueError(f"{name} holds labels outside 0..{num_classes - 1}; pass class indices, not probabilities.")
-    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(counts, (y_true, y_pred), 1)
-    if not normalize:
-        return counts
-    totals = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-
-
 def most_confused(matrix, class_names=data.CLASS_NAMES, top=5):
-    """The largest off-diagonal cells of a row-normalised confusion matrix."""
+    """The `top` largest confusions of a confusion matrix: a table with one row
+    per (true class, predicted class) pair, most frequent first, indexed by
+    its rank from 1.
+
+    `matrix` has the true classes as rows and the predicted classes as
+    columns, as `sklearn.metrics.confusion_matrix` (and Keras) lay it out.
+    Give it the counts, `confusion_matrix(y_true, y_pred)`: the table then
+    has the number of images of each pair and its share of the true class.
+    A row-normalised matrix (`normalize="true"`, each row summing to 1) gives
+    the shares only. Pairs are ranked by that share; ties keep the order of
+    the matrix, row by row.
+    """
     import pandas as pd
 
-    off = np.array(matrix, dtype=float)
-    np.fill_diagonal(off, -1)
-    order = np.argsort(off, axis=None)[::-1][:top]
-    rows = [(class_names[t], class_names[p], off[t, p]) for t, p in zip(*np.unravel_index(order, off.shape))]
-    return pd.DataFrame(rows, columns=["true class", "predicted as", "share of the true class"])
+    matrix = np.asarray(matrix)
+    n = len(class_names)
+    if matrix.shape != (n, n):
+        raise ValueError(f"a confusion matrix of {n} classes must be {n}x{n}, got shape {matrix.shape}.")
+    if top < 1:
+        raise ValueError(f"top must be at least 1, got {top}.")
+    counts = np.issubdtype(matrix.dtype, np.integer)
+    if counts:
+        totals = matrix.sum(axis=1, keepdims=True)
+        shares = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+    else:
+        shares = matrix.astype(float)
+        sums = shares.sum(axis=1)
+        if not np.all(np.isclose(sums, 1) | np.isclose(sums, 0)):
+            raise ValueError("pass the counts of sklearn.metrics.confusion_matrix(y_true, y_pred) (integers), "
+                             "or its row-normalised matrix (normalize='true', each row summing to 1); "
+                             f"the rows of this one sum to {np.round(sums, 3).tolist()}.")
+    off = np.where(np.eye(n, dtype=bool), -np.inf, shares)  # the diagonal is no confusion
+    order = np.argsort(-off, axis=None, kind="stable")[:min(top, n * (n - 1))]
+    true, predicted = np.unravel_index(order, off.shape)
+    table = pd.DataFrame({"true class": [class_names[t] for t in true],
+                          "predicted as": [class_names[p] for p in predicted]})
+    if counts:
+        table["images"] = matrix[true, predicted]
+    table["share of the true class"] = shares[true, predicted]
+    table.index = pd.RangeIndex(1, len(table) + 1, name="rank")
+    return table
 
 
 def seconds_field(target: float) -> str:

@@ -254,6 +254,58 @@ def plot_confusion_matrix(matrix, class_names, title=None):
     return fig
 
 
+def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2):
+    """The feature maps of one image, one row per layer: the image, then the
+    first `channels` maps of the layer.
+
+    `activations` is a list of (layer name, array of shape (height, width,
+    channels)), as `models.conv_activations` returns. The maps of a row share
+    one colour scale, from 0 (or the row's lowest value, if lower) to the
+    row's highest, shown by the row's colour bar: the maps of a layer can be
+    compared, and black means zero. A map that holds a single value (a 1x1
+    map, or a channel that did not respond) has that value written on it.
+    """
+    image = np.squeeze(np.asarray(image))
+    if image.ndim != 2:
+        raise ValueError(f"feature_maps draws a grayscale image (2-D array), got shape {image.shape}.")
+    if not activations:
+        raise ValueError("feature_maps needs at least one (layer name, maps) pair; got none.")
+    if channels < 1:
+        raise ValueError(f"channels must be a positive integer, got {channels}.")
+    layers = [(name, np.asarray(maps, dtype=float)) for name, maps in activations]
+    for name, maps in layers:
+        if maps.ndim != 3:
+            raise ValueError(f"the maps of {name!r} must have shape (height, width, channels), got {maps.shape}.")
+    columns = min(channels, max(maps.shape[-1] for _, maps in layers))
+    fig, axes = plt.subplots(len(layers), columns + 1, squeeze=False, layout="constrained",
+                             figsize=((columns + 1) * cell_size + 0.9, len(layers) * cell_size + 0.2))
+    for row, (name, maps) in zip(axes, layers):
+        height, width, count = maps.shape
+        shown = maps[:, :, :min(columns, count)]
+        low, high = min(0.0, shown.min()), shown.max()
+        high = high if high > low else low + 1.0  # a row of zeros still gets a scale
+        row[0].imshow(image, cmap="gray_r")
+        row[0].set_ylabel(f"{name}\n{height}x{width}x{count}", fontsize=8)
+        for channel, ax in enumerate(row[1:]):
+            if channel >= shown.shape[-1]:
+                ax.axis("off")
+                continue
+            values = shown[:, :, channel]
+            drawn = ax.imshow(values, cmap=cmap, vmin=low, vmax=high)
+            if values.min() == values.max():
+                value = values.flat[0]
+                light = (value - low) / (high - low) > 0.6  # magma is light at the top
+                ax.text(0.5, 0.5, f"{value:.2g}" if values.size == 1 else f"all {value:.2g}",
+                        transform=ax.transAxes, ha="center", va="center", fontsize=8,
+                        color="black" if light else "white")
+        colorbar = fig.colorbar(drawn, ax=list(row[1:]), fraction=0.05, pad=0.01, aspect=8)
+        colorbar.ax.tick_params(labelsize=7)
+        for ax in row:
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+    return fig
+
+
 def mistakes_gallery(images, labels, probabilities, class_names, count=20, ncols=5, suptitle=None):
     """The misclassified images a model was most sure of, each titled with its
     true class, the predicted class (the argmax) and the probability given to it.

@@ -120,3 +120,37 @@ def test_draw_matrix_shares_a_colour_scale_when_given_vmax():
     with pytest.raises(ValueError, match="vmax must be positive"):
         plots.draw_matrix(left, [[1]], vmax=0)
     plt.close(fig)
+
+
+def test_feature_maps_share_one_colour_scale_per_layer():
+    image = np.zeros((28, 28, 1))
+    first = np.zeros((4, 4, 3))
+    first[..., 0], first[0, 0, 1] = 1.0, 5.0  # channel 2 stays zero
+    last = np.array([[[2.0, 0.0, 8.0, 4.0]]])  # 1x1 maps, one channel more than the first layer
+    fig = plots.feature_maps(image, [("first", first), ("last", last)], channels=4)
+    axes = np.array(fig.axes[:10]).reshape(2, 5)  # then the two colour bars
+    assert len(fig.axes) == 12
+    assert axes[0, 0].get_ylabel() == "first\n4x4x3" and axes[1, 0].get_ylabel() == "last\n1x1x4"
+    assert [ax.get_images()[0].get_clim() for ax in axes[0, 1:4]] == [(0.0, 5.0)] * 3
+    assert [ax.get_images()[0].get_clim() for ax in axes[1, 1:]] == [(0.0, 8.0)] * 4
+    assert not axes[0, 4].get_images() and not axes[0, 4].axison  # the first layer has 3 channels
+    # A map of one value says so, instead of being an unexplained square.
+    assert [[t.get_text() for t in ax.texts] for ax in axes[0, 1:4]] == [["all 1"], [], ["all 0"]]
+    assert [ax.texts[0].get_text() for ax in axes[1, 1:]] == ["2", "0", "8", "4"]
+    plt.close(fig)
+
+
+def test_feature_maps_of_a_silent_layer_still_get_a_scale():
+    fig = plots.feature_maps(np.zeros((5, 5)), [("dead", np.zeros((2, 2, 2)))])
+    assert fig.axes[1].get_images()[0].get_clim() == (0.0, 1.0)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.zeros((5, 5)), []), "at least one"),
+    ((np.zeros((5, 5, 3)), [("a", np.zeros((2, 2, 1)))]), "grayscale image"),
+    ((np.zeros((5, 5)), [("a", np.zeros((2, 2)))]), "shape \\(height, width, channels\\)"),
+])
+def test_feature_maps_reject_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        plots.feature_maps(*args)

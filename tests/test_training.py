@@ -11,37 +11,6 @@ from helpers import data, evaluation, machine, recipe, results, splitting, train
 from test_data import needs_real_data
 
 
-def test_confusion_matrix_counts_and_row_normalises():
-    y_true = np.array([0, 0, 0, 1, 1, 2])
-    y_pred = np.array([0, 1, 1, 1, 1, 0])
-    counts = evaluation.confusion_matrix(y_true, y_pred, num_classes=3, normalize=False)
-    np.testing.assert_array_equal(counts, [[1, 2, 0], [0, 2, 0], [1, 0, 0]])
-    rates = evaluation.confusion_matrix(y_true, y_pred, num_classes=3)
-    np.testing.assert_allclose(rates, [[1 / 3, 2 / 3, 0], [0, 1, 0], [1, 0, 0]])
-
-
-def test_confusion_matrix_row_of_an_absent_class_is_zero():
-    rates = evaluation.confusion_matrix(np.array([0, 1]), np.array([0, 0]), num_classes=3)
-    np.testing.assert_allclose(rates[2], 0)
-
-
-@pytest.mark.parametrize("y_true, y_pred, message", [
-    (np.array([0, 1]), np.array([0]), "same shape"),
-    (np.array([0, 10]), np.array([0, 1]), "y_true holds labels outside 0..9"),
-    (np.array([0, 1]), np.array([0.2, 0.9]) * 20, "y_pred holds labels outside"),
-])
-def test_confusion_matrix_refuses_bad_input(y_true, y_pred, message):
-    with pytest.raises(ValueError, match=message):
-        evaluation.confusion_matrix(y_true, y_pred)
-
-
-def test_most_confused_lists_largest_off_diagonal_cells():
-    matrix = np.eye(10) * 0.8
-    matrix[6, 0], matrix[2, 4], matrix[9, 7] = 0.15, 0.1, 0.05
-    top = evaluation.most_confused(matrix, top=2)
-    assert top.values.tolist() == [["Shirt", "T-shirt/top", 0.15], ["Pullover", "Coat", 0.1]]
-
-
 def test_predict_classes_takes_the_argmax_not_a_threshold():
     # Probabilities with no value above 0.5: a 0.5 threshold would call them all class 0.
     model = keras.Sequential([keras.Input((3,)), keras.layers.Softmax()])
