@@ -10,7 +10,7 @@ module. The chapters show the Keras that a learner should copy (models,
 - `training`: seeds, compiling, `fit` with one line per epoch, testing;
 - `recipe`: the book's own training recipe (chapter 11);
 - `evaluation`: predicted classes, the most confused pairs of a confusion
-  matrix (scikit-learn computes the matrix), accuracy clocks;
+  matrix (scikit-learn computes the matrix);
 - `results`: results files (written by runs, or shipped with the package);
 - `machine`: the machine and library versions a run used;
 - `conv`, `params`, `plots`, `compare`, `speed`: convolution by hand,

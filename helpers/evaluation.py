@@ -1,6 +1,5 @@
-"""Scoring a trained model: predicted classes, the most confused pairs of a
-confusion matrix, and the clock that times how soon a run reaches a target
-accuracy.
+"""Scoring a trained model: predicted classes (one view, or a mirror vote)
+and the most confused pairs of a confusion matrix.
 
 The confusion matrix itself, the per-class precision and recall and their
 figures come from scikit-learn (`sklearn.metrics.confusion_matrix`,
@@ -8,8 +7,6 @@ figures come from scikit-learn (`sklearn.metrics.confusion_matrix`,
 module keeps only what the libraries lack."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -89,49 +86,3 @@ def most_confused(matrix, class_names=data.CLASS_NAMES, top=5):
     table["share of the true class"] = shares[true, predicted]
     table.index = pd.RangeIndex(1, len(table) + 1, name="rank")
     return table
-
-
-def seconds_field(target: float) -> str:
-    """The results-file field for the time to reach a test accuracy:
-    0.9137 gives "seconds_to_91_37"."""
-    if not 0 <= target <= 1:
-        raise ValueError(f"target must be an accuracy between 0 and 1, got {target}.")
-    return "seconds_to_" + f"{target * 100:.2f}".replace(".", "_")
-
-
-def test_accuracy_clock(x_test, y_test, target: float, mirror_vote=False):
-    """A callback that measures test accuracy after every epoch, on a clock
-    that leaves its own measuring out, and notes when `target` is first reached.
-
-    It only records: nothing it measures goes into the logs that other
-    callbacks (early stopping) read, so the test set never steers training.
-    Its `seconds`, `test_accuracy` and `seconds_to_target` (None until
-    reached) are filled in as training goes; `field` names the results-file
-    field that `record_recipe_run` writes it to (see `seconds_field`).
-    With `mirror_vote`, it measures as `predict_classes` with a mirror vote.
-    """
-    import keras
-
-    field = seconds_field(target)
-
-    class TestAccuracyClock(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.target, self.field = target, field
-            self.seconds, self.test_accuracy, self.seconds_to_target = [], [], None
-
-        def on_train_begin(self, logs=None):
-            self.started, self.measuring = time.perf_counter(), 0.0
-
-        def on_epoch_end(self, epoch, logs=None):
-            now = time.perf_counter()
-            elapsed = now - self.started - self.measuring
-            predicted = predict_classes(self.model, x_test, mirror_vote=mirror_vote)
-            accuracy = float(np.mean(predicted == np.asarray(y_test)))
-            self.seconds.append(round(elapsed, 1))
-            self.test_accuracy.append(accuracy)
-            if self.seconds_to_target is None and accuracy >= self.target:
-                self.seconds_to_target = round(elapsed, 1)
-            self.measuring += time.perf_counter() - now
-
-    return TestAccuracyClock()

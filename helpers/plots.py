@@ -236,24 +236,6 @@ def plot_history(history, title=None):
     return fig
 
 
-def plot_confusion_matrix(matrix, class_names, title=None):
-    """A row-normalised confusion matrix as an annotated seaborn heatmap."""
-    import seaborn as sns
-
-    matrix = np.asarray(matrix)
-    if matrix.shape != (len(class_names), len(class_names)):
-        raise ValueError(f"a {len(class_names)}-class confusion matrix must be "
-                         f"{len(class_names)}x{len(class_names)}, got {matrix.shape}.")
-    fig, ax = plt.subplots(figsize=(7.5, 6.2), layout="constrained")
-    sns.heatmap(matrix, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, square=True,
-                xticklabels=class_names, yticklabels=class_names, annot_kws={"size": 7},
-                cbar_kws={"label": "share of the true class"}, ax=ax)
-    ax.set(xlabel="predicted class", ylabel="true class")
-    if title:
-        ax.set_title(title)
-    return fig
-
-
 def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2):
     """The feature maps of one image, one row per layer: the image, then the
     first `channels` maps of the layer.

@@ -317,13 +317,6 @@ def test_committed_seed_study_has_chapter_5s_seed_and_three_more_per_model():
 # --- the book's own recipe ---------------------------------------------------------------
 
 
-def test_seconds_field_names_the_target_accuracy():
-    assert evaluation.seconds_field(0.9137) == "seconds_to_91_37"
-    assert evaluation.seconds_field(0.935) == "seconds_to_93_50"
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        evaluation.seconds_field(91.37)
-
-
 def test_warmup_cosine_rises_to_the_peak_then_decays_to_zero():
     schedule = recipe.warmup_cosine(0.003, total_steps=100, warmup_fraction=0.1)
     rates = np.array([float(schedule(step)) for step in range(101)])
