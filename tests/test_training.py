@@ -453,7 +453,7 @@ def test_comparison_table_marks_models_without_a_reported_figure():
     assert table.loc["Dense", "difference (points)"] == "-1.0"
     assert table.loc["Book", "tutorial's test acc."] == "—"
     # Convolutions (every output position) and dense layers; see chapter 3.
-    convolutions = 28 * 28 * 32 * 9 * 1 + 14 * 14 * 64 * 9 * 32 + 7 * 7 * 128 * 9 * 64
+    convolutions = 28 * 28 * 16 * 9 * 1 + 14 * 14 * 64 * 9 * 16 + 7 * 7 * 128 * 9 * 64
     assert table.loc["Book", "multiply-adds"] == convolutions + 6272 * 256 + 256 * 10
     with pytest.raises(ValueError, match="no results record for strided_cnn"):
         compare.comparison_table(records, {"strided_cnn": "Strided"})
