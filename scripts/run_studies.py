@@ -177,9 +177,10 @@ def ablation(splits, quick: bool, frozen: str):
     ablation_seeds = studies.ABLATION_SEEDS[:QUICK["seeds"]] if quick else studies.ABLATION_SEEDS
     study = Study("book_cnn_ablation", quick, summarise=lambda runs: runs)
     base = studies.DEVELOPMENT_VARIANTS[frozen]
-    for name, changes in studies.ABLATIONS.items():
-        model_arguments, settings = studies.variant_settings(changes, base=base)
-        for seed in ablation_seeds:
+    # Seed by seed, so that an interrupted study already has every ingredient once.
+    for seed in ablation_seeds:
+        for name, changes in studies.ABLATIONS.items():
+            model_arguments, settings = studies.variant_settings(changes, base=base)
             if not study.has(ablation=name, seed=seed):
                 row = studies.run_recipe("book_cnn", splits, seed, model_arguments, settings, score_test=True,
                                          epochs=QUICK["epochs"] if quick else None)
