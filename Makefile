@@ -1,6 +1,8 @@
 # Hands-On CNNs: the two commands of the README, and the ones behind them.
 #   make book     install what is needed, then build the HTML book into _build/html
 #   make test     install what is needed, then run every test (pytest)
+#   make studies  run the multi-run studies that chapters 8, 9 and 11 read (hours;
+#                 resumable: a run already in a study file is not repeated)
 #   make outputs  re-run every notebook at full settings (stored outputs) and at
 #                 quick settings, and rewrite the README's runtime table
 #   make quick    run every notebook at the quick (workshop) settings into results/quick/
@@ -23,13 +25,17 @@ STAMP   = $(VENV)/.installed
 MATHJAX = _vendor/mathjax/tex-chtml.js
 DATA    = /usr/share/datasets/fashion-mnist
 
-.PHONY: book test outputs quick student lab screenshots colab-check install lock data clean
+.PHONY: book test studies outputs quick student lab screenshots colab-check install lock data clean
 
 book: install data
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 test: install data
 	$(BIN)/python -m pytest
+
+studies: install data
+	$(BIN)/python scripts/run_studies.py --full
+	$(BIN)/python scripts/sync_book_results.py
 
 outputs: install data
 	$(BIN)/python scripts/run_notebooks.py --full --quick --update-readme
