@@ -65,4 +65,28 @@ def _import_tensorflow_quietly():
         os.close(devnull)
 
 
+class _NoRetracingWarning:
+    """Drops TensorFlow's "triggered tf.function retracing" warning.
+
+    A chapter builds several models in one kernel and predicts with each on
+    arrays of a few sizes; every model compiles its prediction step once per
+    shape, which TensorFlow counts together and reports as excessive
+    retracing, although nothing is compiled again by mistake. Every other
+    warning passes.
+    """
+
+    @staticmethod
+    def filter(record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def _drop_retracing_warnings():
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _NoRetracingWarning) for f in logger.filters):
+        logger.addFilter(_NoRetracingWarning())
+
+
 _import_tensorflow_quietly()
+_drop_retracing_warnings()

@@ -254,7 +254,8 @@ def ablation_table(ablation_runs: list[dict], frozen_runs: list[dict]):
     validation accuracy (one view), of the test accuracy with one view and
     as the recipe predicts (its mirror vote, or one view where the ablation
     drops the vote), the standard deviation of that last change over the
-    seeds, and the mean training seconds. A row "without the mirror vote"
+    seeds and the half-width of its 95% confidence interval (t, paired by
+    seed), and the mean training seconds. A row "without the mirror vote"
     is read off the frozen runs themselves (one view against the vote; its
     one-view change is empty, since one view is what it compares)."""
     import pandas as pd
@@ -263,11 +264,13 @@ def ablation_table(ablation_runs: list[dict], frozen_runs: list[dict]):
 
     def row(pairs, validation, one_view, headline, seconds):
         changes = np.array([headline(a, f) for a, f in pairs]) * 100
+        interval = mean_and_interval(changes)["ci95"] if len(pairs) > 1 else np.nan
         return {"seeds": len(pairs),
                 "validation change": np.mean([validation(a, f) for a, f in pairs]) * 100,
                 "test change, one view": np.mean([one_view(a, f) for a, f in pairs]) * 100,
                 "test change, as predicted": changes.mean(),
                 "sd of that change": changes.std(ddof=1) if len(pairs) > 1 else np.nan,
+                "95% CI of that change": interval,
                 "training seconds": np.mean([seconds(a, f) for a, f in pairs])}
 
     rows = {"without the mirror vote": row(

@@ -59,3 +59,15 @@ def test_most_confused_row_of_an_absent_class_counts_nothing():
 def test_most_confused_refuses_bad_input(matrix, kwargs, message):
     with pytest.raises(ValueError, match=message):
         evaluation.most_confused(matrix, NAMES, **kwargs)
+
+
+def test_tensorflows_retracing_warning_is_dropped_and_other_warnings_pass(caplog):
+    import logging
+
+    import helpers  # noqa: F401  (installs the filter)
+
+    logger = logging.getLogger("tensorflow")
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        logger.warning("5 out of the last 13 calls to <function f> triggered tf.function retracing.")
+        logger.warning("something else worth seeing")
+    assert [record.getMessage() for record in caplog.records] == ["something else worth seeing"]

@@ -209,6 +209,7 @@ def test_ablation_table_pairs_each_run_with_the_frozen_run_of_its_seed():
     assert dropout["test change, as predicted"] == pytest.approx(-1.1)
     assert dropout["sd of that change"] == pytest.approx(np.std([-1.0, -1.2], ddof=1) * 1)
     assert dropout["training seconds"] == pytest.approx(85.0)
+    assert dropout["95% CI of that change"] == pytest.approx(12.706 * dropout["sd of that change"] / np.sqrt(2), rel=1e-3)
     vote = table.loc["without the mirror vote"]
     assert vote["test change, as predicted"] == pytest.approx(-0.55) and vote["validation change"] == pytest.approx(-0.1)
     assert np.isnan(vote["test change, one view"])
