@@ -99,8 +99,8 @@ def compare_training_speed(model_ids, epochs=5, train_subset=None, seed=0, varia
         raise ValueError(f"epochs must be at least 2 (the first epoch builds the graph and "
                          f"is not counted), got {epochs}.")
     variants = ["tutorial pattern"] + [v for v in variants if v != "tutorial pattern"]
-    raw = splitting.load_splits(train_subset=train_subset, seed=seed, scaled=False)
-    scaled = splitting.load_splits(train_subset=train_subset, seed=seed)
+    raw = splitting.load_splits(train_subset=train_subset, scaled=False)
+    scaled = splitting.load_splits(train_subset=train_subset)
     rows = []
     for model_id in model_ids:
         baseline = None
@@ -137,7 +137,7 @@ def compare_block_orders(train_subset=12800, epochs=4, batch_size=128, seed=0):
     if epochs < 2:
         raise ValueError(f"epochs must be at least 2 (the first epoch builds the graph and "
                          f"is not counted), got {epochs}.")
-    splits = splitting.load_splits(train_subset=train_subset, seed=seed)
+    splits = splitting.load_splits(train_subset=train_subset)
     rows = []
     for pool_first in (False, True):
         training.set_seed(seed)
