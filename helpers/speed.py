@@ -87,18 +87,14 @@ def interleaved_training(runs: dict, epochs: int, seed: int) -> dict:
     Each model still compiles its training step once. TensorFlow, which
     counts the compilations of every model's step together, warns about
     "retracing" when several happen within a few calls, as taking turns
-    makes them do on small data; that warning is held back here.
+    makes them do on small data; that warning is held back here
+    (`training.quiet_retracing`).
     """
-    import logging
-
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}.")
     loggers = {name: training.epoch_logger(epochs) for name in runs}
     histories = {name: {} for name in runs}
-    tensorflow_log = logging.getLogger("tensorflow")
-    level = tensorflow_log.level
-    tensorflow_log.setLevel(logging.ERROR)
-    try:
+    with training.quiet_retracing():
         for epoch in range(epochs):
             for name, run in runs.items():
                 print(f"{name!s:>16}: ", end="")
@@ -108,8 +104,6 @@ def interleaved_training(runs: dict, epochs: int, seed: int) -> dict:
                                         verbose=0, callbacks=[loggers[name]])
                 for key, values in history.history.items():
                     histories[name].setdefault(key, []).extend(values)
-    finally:
-        tensorflow_log.setLevel(level)
     return {name: {**histories[name], "seconds": list(loggers[name].seconds)} for name in runs}
 
 
