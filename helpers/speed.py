@@ -83,27 +83,20 @@ def interleaved_training(runs: dict, epochs: int, seed: int) -> dict:
     same epoch: runs that compute the same steps end with the same weights.
     Returns, for each run, Keras' per-epoch lists plus "seconds" (each
     epoch's wall-clock time, its pass over the validation images included).
-
-    Each model still compiles its training step once. TensorFlow, which
-    counts the compilations of every model's step together, warns about
-    "retracing" when several happen within a few calls, as taking turns
-    makes them do on small data; that warning is held back here
-    (`training.quiet_retracing`).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}.")
     loggers = {name: training.epoch_logger(epochs) for name in runs}
     histories = {name: {} for name in runs}
-    with training.quiet_retracing():
-        for epoch in range(epochs):
-            for name, run in runs.items():
-                print(f"{name!s:>16}: ", end="")
-                training.set_seed(seed + epoch)
-                history = run.model.fit(run.x_train, run.y_train, validation_data=(run.x_val, run.y_val),
-                                        initial_epoch=epoch, epochs=epoch + 1, batch_size=run.batch_size,
-                                        verbose=0, callbacks=[loggers[name]])
-                for key, values in history.history.items():
-                    histories[name].setdefault(key, []).extend(values)
+    for epoch in range(epochs):
+        for name, run in runs.items():
+            print(f"{name!s:>16}: ", end="")
+            training.set_seed(seed + epoch)
+            history = run.model.fit(run.x_train, run.y_train, validation_data=(run.x_val, run.y_val),
+                                    initial_epoch=epoch, epochs=epoch + 1, batch_size=run.batch_size,
+                                    verbose=0, callbacks=[loggers[name]])
+            for key, values in history.history.items():
+                histories[name].setdefault(key, []).extend(values)
     return {name: {**histories[name], "seconds": list(loggers[name].seconds)} for name in runs}
 
 

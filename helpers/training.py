@@ -7,8 +7,6 @@ these helpers repeat them for the later chapters that train many models.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import time
 
 from helpers.splitting import Splits, encode_labels
@@ -88,29 +86,6 @@ def train(model, splits: Splits, epochs: int, batch_size: int, labels="integer",
     return history_with_seconds(history, logger), logger.fit_seconds
 
 
-class _NoRetracingWarning(logging.Filter):
-    def filter(self, record):
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-@contextlib.contextmanager
-def quiet_retracing():
-    """Hold back TensorFlow's warning that a function "triggered tf.function
-    retracing" while the block runs, and nothing else.
-
-    TensorFlow counts the compilations of every model's training step
-    together, and warns when several happen within a few calls. A loop that
-    trains a fresh model per seed on little data does exactly that, while each
-    model compiles its step once, as it should.
-    """
-    log, quiet = logging.getLogger("tensorflow"), _NoRetracingWarning()
-    log.addFilter(quiet)
-    try:
-        yield
-    finally:
-        log.removeFilter(quiet)
-
-
 def fit(model, splits: Splits, epochs: int, batch_size: int, labels="integer", callbacks=()):
     """`model.fit` on the training split, validated on the validation split,
     printing one line per epoch: the one way the helpers feed data to Keras,
@@ -122,10 +97,9 @@ def fit(model, splits: Splits, epochs: int, batch_size: int, labels="integer", c
     """
     y_train, y_val = (encode_labels(y, labels) for y in (splits.y_train, splits.y_val))
     logger = epoch_logger(epochs)
-    with quiet_retracing():  # a fresh model per call: one compilation each, as it should be
-        history = model.fit(splits.x_train, y_train, validation_data=(splits.x_val, y_val),
-                            epochs=epochs, batch_size=batch_size, verbose=0,
-                            callbacks=[logger, *callbacks])
+    history = model.fit(splits.x_train, y_train, validation_data=(splits.x_val, y_val),
+                        epochs=epochs, batch_size=batch_size, verbose=0,
+                        callbacks=[logger, *callbacks])
     return history, logger
 
 

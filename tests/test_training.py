@@ -1,7 +1,6 @@
 """Tests of helpers.training: splits, metrics, and the results files."""
 
 import json
-import logging
 
 import helpers  # noqa: F401  (quiet TensorFlow first)
 import keras
@@ -483,25 +482,3 @@ def test_compile_for_smooths_one_hot_labels_only():
         training.compile_for(model, "integer", label_smoothing=0.1)
     with pytest.raises(ValueError, match="label_smoothing must be at least 0 and below 1"):
         training.compile_for(model, "one-hot", label_smoothing=-0.1)
-
-
-def test_quiet_retracing_holds_back_that_warning_only_and_only_inside():
-    # Loops that train a fresh model per seed make TensorFlow warn about
-    # "retracing", although each model compiles its step once.
-    log, seen = logging.getLogger("tensorflow"), []
-
-    class Keep(logging.Handler):
-        def emit(self, record):
-            seen.append(record.getMessage())
-
-    keep = Keep(level=logging.WARNING)
-    log.addHandler(keep)
-    try:
-        with training.quiet_retracing():
-            log.warning("5 out of the last 6 calls to <function f> triggered tf.function retracing.")
-            log.warning("something else")
-        log.warning("7 out of the last 8 calls to <function g> triggered tf.function retracing.")
-    finally:
-        log.removeHandler(keep)
-    assert seen == ["something else",
-                    "7 out of the last 8 calls to <function g> triggered tf.function retracing."]
