@@ -5,11 +5,20 @@ images, for the same epochs, with the same batch size (Keras' default, 32, as
 in the tutorials). They differ only in what the book's `training.train` does
 differently from the tutorials:
 
-* its inputs are float32 (`data.scale_images`), where `x / 255.0` gives float64
-  that Keras converts back to float32 on every batch;
+* its inputs are float32 (`data.scale_images`), where `x / 255.0` gives
+  float64. Keras casts a float64 NumPy array to float32 once, when `fit`
+  builds its dataset from it (`keras/src/trainers/data_adapters/
+  array_slicing.py`, `convert_to_sliceable`), and then gathers every batch
+  from that float32 copy: the cost is one conversion per call of `fit`, and
+  the float64 array's memory;
 * it runs `training.STEPS_PER_EXECUTION` training steps per call into the
   compiled graph, where Keras' default is one call (and one trip through
   Python) per batch.
+
+The variants are timed *interleaved* (`interleaved_training`): one epoch of
+each in turn, A, B, C, A, B, C, ..., so that a slow spell of a shared machine
+falls on all of them alike; each speed is the median of the epochs after the
+first (which also builds the graph), given with its range.
 
 `scripts/benchmark_training.py` runs `compare_training_speed` from the command
 line; the speed chapter runs it in the book.
@@ -18,6 +27,7 @@ line; the speed chapter runs it in the book.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,86 +42,157 @@ VARIANTS = {
 TUTORIAL_BATCH_SIZE = 32  # Keras' default, which the tutorials' fit() calls leave in place
 
 
-def train_tutorial_pattern(model, raw: splitting.Splits, epochs: int):
-    """Train as the tutorials do, from raw uint8 images: add the channel axis,
-    divide by 255.0 (which gives float64), compile with Keras' defaults and
-    fit with the default batch size. Returns the history with "seconds"."""
+@dataclass
+class Run:
+    """A compiled model and the arrays it trains and validates on."""
+
+    model: object
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    batch_size: int = TUTORIAL_BATCH_SIZE
+
+
+def tutorial_pattern(model, raw: splitting.Splits) -> Run:
+    """Prepare a run as the tutorials do, from raw uint8 images: add the
+    channel axis, divide by 255.0 (which gives float64), compile with Keras'
+    defaults (one step per call) and keep the default batch size."""
     x_train = raw.x_train.reshape(-1, 28, 28, 1) / 255.0
     x_val = raw.x_val.reshape(-1, 28, 28, 1) / 255.0
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    logger = training.epoch_logger(epochs)
-    history = model.fit(x_train, raw.y_train, validation_data=(x_val, raw.y_val),
-                        epochs=epochs, verbose=0, callbacks=[logger])
-    return {**history.history, "seconds": logger.seconds}
+    return Run(model, x_train, raw.y_train, x_val, raw.y_val)
 
 
-def images_per_second(train_images: int, epoch_seconds) -> float:
-    """Training throughput: images per second of a typical epoch.
+def helper_run(model, splits: splitting.Splits, steps_per_execution=training.STEPS_PER_EXECUTION,
+               batch_size=TUTORIAL_BATCH_SIZE) -> Run:
+    """Prepare a run as `training.train` does: float32 inputs, compiled by
+    `training.compile_for` with `steps_per_execution` steps per call."""
+    training.compile_for(model, steps_per_execution=steps_per_execution)
+    return Run(model, splits.x_train, splits.y_train, splits.x_val, splits.y_val, batch_size)
 
-    The first epoch also builds the compiled graph, so it is left out when
-    there are others; the median of the rest resists a slow epoch caused by
-    another program on the machine.
+
+def interleaved_training(runs: dict, epochs: int, seed: int) -> dict:
+    """Train every run of `runs` (name -> `Run`) for `epochs` epochs, one
+    epoch of each in turn: the first epoch of every run, then the second of
+    every run, and so on (A, B, C, A, B, C, ...).
+
+    Each epoch is one call of `fit` (Keras compiles the training step at the
+    first call only) and prints one line. Before each, the seeds are set to
+    `seed + epoch`, so that every run sees its images in the same order in the
+    same epoch: runs that compute the same steps end with the same weights.
+    Returns, for each run, Keras' per-epoch lists plus "seconds" (each
+    epoch's wall-clock time, its pass over the validation images included).
     """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}.")
+    loggers = {name: training.epoch_logger(epochs) for name in runs}
+    histories = {name: {} for name in runs}
+    for epoch in range(epochs):
+        for name, run in runs.items():
+            print(f"{name!s:>16}: ", end="")
+            training.set_seed(seed + epoch)
+            history = run.model.fit(run.x_train, run.y_train, validation_data=(run.x_val, run.y_val),
+                                    initial_epoch=epoch, epochs=epoch + 1, batch_size=run.batch_size,
+                                    verbose=0, callbacks=[loggers[name]])
+            for key, values in history.history.items():
+                histories[name].setdefault(key, []).extend(values)
+    return {name: {**histories[name], "seconds": list(loggers[name].seconds)} for name in runs}
+
+
+def timed_epochs(epoch_seconds) -> list:
+    """The epochs that count for speed: all but the first, which also builds
+    the compiled graph (the only one, if there is only one)."""
     seconds = list(epoch_seconds)
     if not seconds:
         raise ValueError("epoch_seconds is empty: train for at least one epoch.")
-    typical = float(np.median(seconds[1:] if len(seconds) > 1 else seconds))
-    return train_images / typical
+    return seconds[1:] if len(seconds) > 1 else seconds
 
 
-def time_variant(variant: str, model_id: str, raw: splitting.Splits, scaled: splitting.Splits,
-                 epochs: int, seed: int) -> dict:
-    """Train `model_id` one way (a key of VARIANTS) and return its measurements."""
-    if variant not in VARIANTS:
-        raise ValueError(f"Unknown variant {variant!r}; choose one of: {', '.join(VARIANTS)}.")
-    training.set_seed(seed)
-    model = models.build_model(model_id)
-    if variant == "tutorial pattern":
-        history = train_tutorial_pattern(model, raw, epochs)
-        x_test = raw.x_test.reshape(-1, 28, 28, 1) / 255.0
-    else:
-        steps = 1 if variant == "float32 inputs" else training.STEPS_PER_EXECUTION
-        history, _ = training.train(model, scaled, epochs, TUTORIAL_BATCH_SIZE,
-                                    steps_per_execution=steps)
-        x_test = scaled.x_test
-    _, test_accuracy = model.evaluate(x_test, raw.y_test, batch_size=1024, verbose=0)
-    return {
-        "variant": variant,
-        "what": VARIANTS[variant],
-        "model": model_id,
-        "epochs": epochs,
-        "train_images": len(raw.x_train),
-        "epoch_seconds": history["seconds"],
-        "images_per_second": round(images_per_second(len(raw.x_train), history["seconds"]), 1),
-        "val_accuracy": float(history["val_accuracy"][-1]),
-        "test_accuracy": float(test_accuracy),
-    }
+def images_per_second(train_images: int, epoch_seconds) -> float:
+    """Training throughput: images per second of the median epoch, the first
+    left out (`timed_epochs`). The median resists a slow epoch caused by
+    another program on the machine."""
+    return train_images / float(np.median(timed_epochs(epoch_seconds)))
 
 
-def compare_training_speed(model_ids, epochs=5, train_subset=None, seed=0, variants=tuple(VARIANTS)):
-    """Time every variant on every model, one after the other on this machine.
+def throughput(train_images: int, epoch_seconds) -> dict:
+    """Images per second of the median timed epoch, with the range: the
+    slowest and the fastest timed epoch, and how many epochs were timed."""
+    seconds = timed_epochs(epoch_seconds)
+    return {"images_per_second": round(images_per_second(train_images, epoch_seconds), 1),
+            "images_per_second_min": round(train_images / max(seconds), 1),
+            "images_per_second_max": round(train_images / min(seconds), 1),
+            "timed_epochs": len(seconds)}
 
-    Returns a list of rows (dicts, see `time_variant`), each with
-    "speed_up": its throughput divided by the tutorial pattern's for the same
-    model (the tutorial pattern is always run, first).
+
+def paired_speed_up(epoch_seconds, baseline_seconds) -> dict:
+    """How many times as fast as the baseline, epoch by epoch: the baseline's
+    time divided by this run's time in the same round of an interleaved
+    training (the first left out), as the median and the range."""
+    ratios = np.array(timed_epochs(baseline_seconds)) / np.array(timed_epochs(epoch_seconds))
+    return {"speed_up": round(float(np.median(ratios)), 2),
+            "speed_up_min": round(float(ratios.min()), 2),
+            "speed_up_max": round(float(ratios.max()), 2)}
+
+
+def time_interleaved(calls: dict, repeats: int = 5) -> dict:
+    """Call every function of `calls` (name -> function of no argument)
+    `repeats` times, in turn (A, B, A, B, ...); return each one's seconds."""
+    seconds = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            seconds[name].append(time.perf_counter() - started)
+    return seconds
+
+
+def compare_training_speed(model_ids, epochs=6, train_subset=None, seed=0, variants=tuple(VARIANTS)):
+    """Time every variant on every model, interleaved, on this machine.
+
+    For each model, every variant starts from the same initial weights
+    (`seed`) and trains `epochs` epochs, one epoch of each variant in turn
+    (`interleaved_training`); the first epoch is not timed. Returns a list
+    of rows (dicts), one per model and variant, with the images per second
+    (`throughput`), the speed-up over the tutorial pattern in the same rounds
+    (`paired_speed_up`; the tutorial pattern is always run, first), and the
+    validation and test accuracy after the last epoch.
     """
     if epochs < 2:
         raise ValueError(f"epochs must be at least 2 (the first epoch builds the graph and "
                          f"is not counted), got {epochs}.")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f"Unknown variant {unknown[0]!r}; choose one of: {', '.join(VARIANTS)}.")
     variants = ["tutorial pattern"] + [v for v in variants if v != "tutorial pattern"]
-    raw = splitting.load_splits(train_subset=train_subset, seed=seed, scaled=False)
-    scaled = splitting.load_splits(train_subset=train_subset, seed=seed)
+    raw = splitting.load_splits(train_subset=train_subset, scaled=False)
+    scaled = splitting.load_splits(train_subset=train_subset)
+    x_test = {"tutorial pattern": raw.x_test.reshape(-1, 28, 28, 1) / 255.0}
     rows = []
     for model_id in model_ids:
-        baseline = None
+        print(f"{model_id}:", flush=True)
+        runs = {}
         for variant in variants:
-            print(f"{model_id}, {variant}:", flush=True)
-            started = time.perf_counter()
-            row = time_variant(variant, model_id, raw, scaled, epochs, seed)
-            row["wall_seconds"] = round(time.perf_counter() - started, 1)
-            baseline = baseline or row["images_per_second"]
-            row["speed_up"] = round(row["images_per_second"] / baseline, 2)
-            rows.append(row)
+            training.set_seed(seed)
+            model = models.build_model(model_id)
+            runs[variant] = (tutorial_pattern(model, raw) if variant == "tutorial pattern" else
+                             helper_run(model, scaled, 1 if variant == "float32 inputs"
+                                        else training.STEPS_PER_EXECUTION))
+        histories = interleaved_training(runs, epochs, seed)
+        for variant in variants:
+            history = histories[variant]
+            _, test_accuracy = runs[variant].model.evaluate(
+                x_test.get(variant, scaled.x_test), raw.y_test, batch_size=1024, verbose=0)
+            rows.append({
+                "variant": variant, "what": VARIANTS[variant], "model": model_id,
+                "epochs": epochs, "train_images": len(raw.x_train),
+                "epoch_seconds": history["seconds"],
+                **throughput(len(raw.x_train), history["seconds"]),
+                **paired_speed_up(history["seconds"], histories["tutorial pattern"]["seconds"]),
+                "val_accuracy": float(history["val_accuracy"][-1]),
+                "test_accuracy": float(test_accuracy),
+            })
     return rows
 
 
@@ -119,35 +200,38 @@ def speed_table(rows):
     """The rows as a pandas DataFrame, one line per model and variant."""
     import pandas as pd
 
-    columns = ["model", "variant", "what", "images_per_second", "speed_up",
+    columns = ["model", "variant", "what", "images_per_second", "images_per_second_min",
+               "images_per_second_max", "speed_up", "speed_up_min", "speed_up_max",
                "val_accuracy", "test_accuracy"]
     return pd.DataFrame(rows)[columns]
 
 
-def compare_block_orders(train_subset=12800, epochs=4, batch_size=128, seed=0):
+BLOCK_ORDERS = {False: "conv, norm, ReLU, pool", True: "conv, pool, norm, ReLU"}
+
+
+def compare_block_orders(train_subset=12800, epochs=6, batch_size=128, seed=0):
     """Time the book's CNN with its blocks in the usual order (convolution,
     batch normalisation, ReLU, pooling) and with pooling first (see
-    `models.conv_block`), trained by `training.train` on the same images from
-    the same seed. Returns one row per order with images per second (the
-    median epoch, the first left out), the speed-up over the usual order and
-    the training accuracy of the last epoch. (Not the validation accuracy:
-    after a few hundred steps, batch normalisation's moving statistics, which
-    a prediction uses, have not caught up yet; see chapter 6.)
+    `models.conv_block`), trained as `training.train` does on the same images
+    from the same seed, interleaved (`interleaved_training`). Returns one row
+    per order with its images per second (`throughput`), the speed-up over
+    the usual order in the same rounds (`paired_speed_up`) and the training
+    accuracy of the last epoch. (Not the validation accuracy: after a few
+    hundred steps, batch normalisation's moving statistics, which a
+    prediction uses, have not caught up yet; see chapter 6.)
     """
     if epochs < 2:
         raise ValueError(f"epochs must be at least 2 (the first epoch builds the graph and "
                          f"is not counted), got {epochs}.")
-    splits = splitting.load_splits(train_subset=train_subset, seed=seed)
-    rows = []
-    for pool_first in (False, True):
+    splits = splitting.load_splits(train_subset=train_subset)
+    runs = {}
+    for pool_first, order in BLOCK_ORDERS.items():
         training.set_seed(seed)
-        model = models.book_cnn(pool_first=pool_first)
-        history, _ = training.train(model, splits, epochs, batch_size)
-        rows.append({
-            "order": "conv, pool, norm, ReLU" if pool_first else "conv, norm, ReLU, pool",
-            "images_per_second": round(images_per_second(len(splits.x_train), history["seconds"]), 1),
-            "train_accuracy": float(history["accuracy"][-1]),
-        })
-    for row in rows:
-        row["speed_up"] = round(row["images_per_second"] / rows[0]["images_per_second"], 2)
-    return rows
+        runs[order] = helper_run(models.book_cnn(pool_first=pool_first), splits, batch_size=batch_size)
+    histories = interleaved_training(runs, epochs, seed)
+    usual = histories[BLOCK_ORDERS[False]]["seconds"]
+    return [{"order": order,
+             **throughput(len(splits.x_train), histories[order]["seconds"]),
+             **paired_speed_up(histories[order]["seconds"], usual),
+             "train_accuracy": float(histories[order]["accuracy"][-1])}
+            for order in BLOCK_ORDERS.values()]

@@ -21,9 +21,29 @@ def test_images_per_second_skips_the_first_epoch_and_takes_the_median():
         speed.images_per_second(1000, [])
 
 
+def test_throughput_gives_the_median_and_the_range_of_the_timed_epochs():
+    assert speed.throughput(1000, [9.0, 2.0, 4.0, 1.0]) == {
+        "images_per_second": 500.0, "images_per_second_min": 250.0,
+        "images_per_second_max": 1000.0, "timed_epochs": 3}
+
+
+def test_speed_up_is_paired_round_by_round():
+    # Round by round: 4/2, 6/2, 2/2 (the first round is not timed).
+    assert speed.paired_speed_up([9.0, 2.0, 2.0, 2.0], [9.0, 4.0, 6.0, 2.0]) == {
+        "speed_up": 2.0, "speed_up_min": 1.0, "speed_up_max": 3.0}
+
+
+def test_time_interleaved_takes_turns():
+    order = []
+    seconds = speed.time_interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b")},
+                                     repeats=3)
+    assert order == ["a", "b"] * 3
+    assert {name: len(values) for name, values in seconds.items()} == {"a": 3, "b": 3}
+
+
 def test_unknown_variant_and_too_few_epochs_are_refused():
     with pytest.raises(ValueError, match="Unknown variant 'fast'; choose one of: tutorial pattern"):
-        speed.time_variant("fast", "dense_baseline", None, None, 2, 0)
+        speed.compare_training_speed(["dense_baseline"], epochs=2, variants=("fast",))
     with pytest.raises(ValueError, match="epochs must be at least 2"):
         speed.compare_training_speed(["dense_baseline"], epochs=1)
 
@@ -45,13 +65,34 @@ def test_steps_per_execution_changes_the_speed_not_the_weights():
 
 
 @needs_real_data
+def test_interleaved_runs_that_compute_the_same_steps_end_with_the_same_weights(capsys):
+    # Each epoch of each run starts from the same seeds, so taking turns does
+    # not change the order in which a run sees its images.
+    splits = splitting.load_splits(validation_size=100, train_subset=300)
+    runs = {}
+    for steps in (1, 4):
+        training.set_seed(5)
+        model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(10, activation="softmax")])
+        runs[steps] = speed.helper_run(model, splits, steps_per_execution=steps)
+    histories = speed.interleaved_training(runs, epochs=3, seed=0)
+    assert all(len(history["seconds"]) == 3 for history in histories.values())
+    assert histories[1]["loss"] == histories[4]["loss"]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[1].model.get_weights(),
+                                                    runs[4].model.get_weights()))
+    assert capsys.readouterr().out.count("epoch  3/3") == 2
+
+
+@needs_real_data
 def test_compare_training_speed_measures_every_variant_on_the_same_problem(capsys):
-    rows = speed.compare_training_speed(["dense_baseline"], epochs=2, train_subset=500)
+    rows = speed.compare_training_speed(["dense_baseline"], epochs=3, train_subset=500)
     assert [row["variant"] for row in rows] == list(speed.VARIANTS)
     by_variant = {row["variant"]: row for row in rows}
     assert by_variant["tutorial pattern"]["speed_up"] == 1.0
-    assert all(row["train_images"] == 500 and len(row["epoch_seconds"]) == 2 for row in rows)
-    # float32 with 1 or 16 steps per call: the same computation, the same accuracy.
+    assert all(row["train_images"] == 500 and len(row["epoch_seconds"]) == 3
+               and row["timed_epochs"] == 2 for row in rows)
+    # float32 with 1 or 16 steps per call, trained in turn epoch by epoch: the
+    # same computation, the same accuracy.
     assert by_variant["float32 inputs"]["test_accuracy"] == by_variant["book helper"]["test_accuracy"]
     # float64 inputs are rounded to the same float32 values inside the model.
     assert abs(by_variant["tutorial pattern"]["test_accuracy"]
@@ -84,6 +125,7 @@ def test_benchmark_script_prints_ratio_and_accuracies_and_writes_json(tmp_path, 
 def test_compare_block_orders_times_both_orders_of_the_book_cnn(capsys):
     rows = speed.compare_block_orders(train_subset=250, epochs=2, batch_size=64)
     assert [row["order"] for row in rows] == ["conv, norm, ReLU, pool", "conv, pool, norm, ReLU"]
+    assert all(row["timed_epochs"] == 1 for row in rows)
     assert rows[0]["speed_up"] == 1.0 and all(row["images_per_second"] > 0 for row in rows)
     assert all(0 <= row["train_accuracy"] <= 1 for row in rows)
     with pytest.raises(ValueError, match="epochs must be at least 2"):
