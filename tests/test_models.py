@@ -65,7 +65,7 @@ def test_book_models_are_built_and_counted(model_id):
 def test_book_cnn_halves_the_image_twice_and_keeps_the_7x7_map():
     model = models.book_cnn()
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
-    assert [tuple(c.output.shape[1:]) for c in convs] == [(28, 28, 32), (14, 14, 64), (7, 7, 128)]
+    assert [tuple(c.output.shape[1:]) for c in convs] == [(28, 28, 16), (14, 14, 64), (7, 7, 128)]
     assert not any(c.use_bias for c in convs)  # batch normalisation's offset replaces the bias
     # Two poolings: the last block keeps its 7x7 map for the dense layer.
     assert sum(type(layer).__name__ == "MaxPooling2D" for layer in model.layers) == 2
