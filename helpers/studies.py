@@ -167,15 +167,16 @@ def tutorial_protocol_data(model_id: str, train_subset: int | None = None):
 def run_tutorial_protocol(model_id: str, seed: int, train_subset: int | None = None,
                           epochs: int | None = None) -> dict:
     """Train a tutorial's model as its tutorial did (`tutorial_protocol_data`,
-    Adam, its labels, epochs and batch size) and score the test set after the
-    last epoch, as every tutorial reported it. Returns the study row."""
+    its architecture as published (TUTORIAL_SETTINGS' "as_published"
+    arguments), Adam, its labels, epochs and batch size) and score the test
+    set after the last epoch, as every tutorial reported it. Returns the study row."""
     import keras
 
     settings = models.TUTORIAL_SETTINGS[model_id]
     x_train, y_train, x_test, y_test = tutorial_protocol_data(model_id, train_subset)
     labels, epochs = settings["labels"], epochs or settings["epochs"]
     training.set_seed(seed)
-    model = models.build_model(model_id)
+    model = models.BUILDERS[model_id](**settings.get("as_published", {}))
     training.compile_for(model, labels)
     logger = training.epoch_logger(epochs)
     history = model.fit(x_train, splitting.encode_labels(y_train, labels), epochs=epochs,

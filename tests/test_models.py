@@ -108,3 +108,23 @@ def test_augmentation_flips_only_while_training():
     unchanged = [np.array_equal(f, i) for f, i in zip(flipped, images)]
     assert all(m or u for m, u in zip(mirrored, unchanged))  # each image mirrored or left as it is
     assert 10 < sum(mirrored) < 54  # about half of them mirrored
+
+
+def _conv_activations(model):
+    return [layer.activation.__name__ for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def test_deep_narrow_cnn_as_published_leaves_its_last_three_convolutions_linear():
+    # The tutorial's own activations (its protocol in helpers.studies) against the book's ReLU on all six.
+    assert _conv_activations(models.deep_narrow_cnn()) == ["relu"] * 6
+    as_published = models.deep_narrow_cnn(**models.TUTORIAL_SETTINGS["deep_narrow_cnn"]["as_published"])
+    assert _conv_activations(as_published) == ["relu"] * 3 + ["linear"] * 3
+    assert as_published.count_params() == models.deep_narrow_cnn().count_params()
+
+
+def test_as_published_arguments_are_arguments_of_their_builders():
+    import inspect
+
+    for model_id, settings in models.TUTORIAL_SETTINGS.items():
+        accepted = inspect.signature(models.BUILDERS[model_id]).parameters
+        assert set(settings.get("as_published", {})) <= set(accepted), model_id

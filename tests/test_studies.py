@@ -213,3 +213,18 @@ def test_ablation_table_pairs_each_run_with_the_frozen_run_of_its_seed():
     vote = table.loc["without the mirror vote"]
     assert vote["test change, as predicted"] == pytest.approx(-0.55) and vote["validation change"] == pytest.approx(-0.1)
     assert np.isnan(vote["test change, one view"])
+
+
+def test_the_tutorial_protocol_trains_the_architecture_as_published(monkeypatch):
+    built = {}
+
+    def recording_builder(**arguments):
+        built.update(arguments)
+        return helpers.models.deep_narrow_cnn(**arguments)
+
+    tiny = np.zeros((8, 28, 28, 1), dtype="float32"), np.arange(8) % 10
+    monkeypatch.setitem(helpers.models.BUILDERS, "deep_narrow_cnn", recording_builder)
+    monkeypatch.setattr(studies, "tutorial_protocol_data", lambda model_id, subset=None: (*tiny, *tiny))
+    row = studies.run_tutorial_protocol("deep_narrow_cnn", seed=0, epochs=1)
+    assert built == {"relu_on_all": False}
+    assert row["protocol"] == "tutorial" and row["epochs"] == 1
