@@ -15,11 +15,13 @@ from helpers.splitting import Splits, encode_labels
 def set_seed(seed: int, deterministic_ops: bool = False):
     """Seed Python, NumPy and the backend so that a rerun gives the same curves.
 
-    On a CPU that is enough: on the 2-core machine that ran the book, three
-    separate processes trained three models to bitwise-identical weights.
-    On a GPU, kernels add up in a different order from run to run, so two
-    runs drift apart slightly; `deterministic_ops=True` switches TensorFlow
-    to its deterministic kernels. It is off by default because it costs
+    The same seed gives the same initial weights, batch order and random
+    flips. The arithmetic may still differ: TensorFlow's CPU kernels (oneDNN)
+    and GPU kernels may add numbers up in another order from one run to the
+    next, for example when the machine is busy, and once two runs differ by a
+    rounding error they drift apart (chapter 11 shows one such pair; a quiet
+    2-core CPU usually gives identical weights). `deterministic_ops=True`
+    switches TensorFlow to its deterministic kernels. It is off by default because it costs
     speed (1.2-1.7 times slower per epoch for the book's CNNs on the CPU)
     and some GPU operations have no deterministic kernel, so TensorFlow
     stops with an UnimplementedError where a model uses one.
