@@ -236,7 +236,7 @@ def plot_history(history, title=None):
     return fig
 
 
-def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2):
+def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2, strongest=False):
     """The feature maps of one image, one row per layer: the image, then the
     first `channels` maps of the layer.
 
@@ -246,6 +246,10 @@ def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2):
     row's highest, shown by the row's colour bar: the maps of a layer can be
     compared, and black means zero. A map that holds a single value (a 1x1
     map, or a channel that did not respond) has that value written on it.
+
+    With `strongest`, each row shows the `channels` maps with the highest
+    values for this image instead of the first ones (deep layers leave many
+    channels at zero for any one image), each titled with its channel number.
     """
     image = np.squeeze(np.asarray(image))
     if image.ndim != 2:
@@ -263,17 +267,22 @@ def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2):
                              figsize=((columns + 1) * cell_size + 0.9, len(layers) * cell_size + 0.2))
     for row, (name, maps) in zip(axes, layers):
         height, width, count = maps.shape
-        shown = maps[:, :, :min(columns, count)]
+        picked = (np.argsort(-maps.max(axis=(0, 1)), kind="stable") if strongest
+                  else np.arange(count))[:min(columns, count)]
+        shown = maps[:, :, picked]
         low, high = min(0.0, shown.min()), shown.max()
         high = high if high > low else low + 1.0  # a row of zeros still gets a scale
         row[0].imshow(image, cmap="gray_r")
-        row[0].set_ylabel(f"{name}\n{height}x{width}x{count}", fontsize=8)
+        row[0].set_ylabel(f"{name}\n{height}x{width}x{count}" + ("\nstrongest" if strongest else ""),
+                          fontsize=8)
         for channel, ax in enumerate(row[1:]):
             if channel >= shown.shape[-1]:
                 ax.axis("off")
                 continue
             values = shown[:, :, channel]
             drawn = ax.imshow(values, cmap=cmap, vmin=low, vmax=high)
+            if strongest:
+                ax.set_title(f"channel {picked[channel]}", fontsize=7, pad=2)
             if values.min() == values.max():
                 value = values.flat[0]
                 light = (value - low) / (high - low) > 0.6  # magma is light at the top

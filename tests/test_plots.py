@@ -138,6 +138,17 @@ def test_feature_maps_of_a_silent_layer_still_get_a_scale():
     plt.close(fig)
 
 
+def test_feature_maps_can_show_the_strongest_channels_of_each_layer():
+    last = np.zeros((1, 1, 6))
+    last[..., 4], last[..., 1], last[..., 5] = 9.0, 3.0, 5.0  # channels 0, 2 and 3 stay zero
+    fig = plots.feature_maps(np.zeros((5, 5)), [("last", last)], channels=3, strongest=True)
+    axes = fig.axes[:4]
+    assert axes[0].get_ylabel() == "last\n1x1x6\nstrongest"
+    assert [ax.get_title() for ax in axes[1:]] == ["channel 4", "channel 5", "channel 1"]
+    assert [ax.texts[0].get_text() for ax in axes[1:]] == ["9", "5", "3"]
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("args, message", [
     ((np.zeros((5, 5)), []), "at least one"),
     ((np.zeros((5, 5, 3)), [("a", np.zeros((2, 2, 1)))]), "grayscale image"),
