@@ -143,30 +143,45 @@ def protocol_gaps(study: dict, names: dict) -> pd.DataFrame:
     single runs; differences in points, i.e. x 100).
 
     One row per model of `names` (id -> label) that reported a test accuracy
-    and has runs under both protocols:
+    and has at least two runs under both protocols:
 
     - `gap`: reported minus the mean of the book's protocol;
     - `protocol`: mean under the tutorial's protocol minus mean under the
       book's (the part of the gap the protocol explains), and `protocol se`,
       its standard error from the two sds, sqrt(sd_t²/n_t + sd_b²/n_b);
+      `protocol t95`: how many standard errors a difference must reach to be
+      clear of luck at 95% (`studies.welch_critical_value`), and `protocol
+      clear`: whether it does;
     - `left`: reported minus the mean under the tutorial's protocol, also in
-      sds of those runs (`left / sd`);
+      sds of those runs (`left / sd`); these two signs make the parts add up
+      to the gap (positive: the reported figure stands above our runs);
     - `rounding`: half a unit of the reported figure's last digit (see
       `rounding`);
+    - `one more run up to`: the top of the 95% prediction interval of the
+      runs under the tutorial's protocol (`studies.prediction_interval`), and
+      `beyond one more run`: the reported figure lies above it even if it was
+      rounded up;
     - `above every run`: the reported figure beats all n runs under its own
       protocol even if it was rounded up by that much; `chance of that`:
       1 / (n + 1), the chance that it would if the reported figure were one
       more run like ours (of n + 1 such runs, each is the best with the same
       chance; rounding only lowers it).
     """
-    tutorial = spread(_protocol_runs(study, "tutorial"), order=list(names))
+    from helpers import studies
+
+    tutorial_runs = _protocol_runs(study, "tutorial")
+    tutorial = spread(tutorial_runs, order=list(names))
     book = spread(_protocol_runs(study, "book"), order=list(names))
     rows = {}
     for model_id, label in names.items():
         reported = _reported(study, model_id).get("reported_test_accuracy")
         t, b = tutorial.loc[model_id], book.loc[model_id]
-        if reported is None or not t["n"] or not b["n"]:
-            continue
+        if reported is None or t["n"] < 2 or b["n"] < 2:
+            continue  # a split needs a spread under both protocols
+        se = (t["sd"] ** 2 / t["n"] + b["sd"] ** 2 / b["n"]) ** 0.5
+        critical = studies.welch_critical_value(t["sd"], int(t["n"]), b["sd"], int(b["n"]))
+        one_more = studies.prediction_interval(
+            tutorial_runs.loc[tutorial_runs["model"] == model_id, "test_accuracy"])
         rows[label] = {
             "reported": reported,
             "tutorial mean": t["mean"], "tutorial sd": t["sd"], "tutorial n": int(t["n"]),
@@ -174,11 +189,15 @@ def protocol_gaps(study: dict, names: dict) -> pd.DataFrame:
             "book mean": b["mean"], "book sd": b["sd"], "book n": int(b["n"]),
             "gap (points)": (reported - b["mean"]) * 100,
             "protocol (points)": (t["mean"] - b["mean"]) * 100,
-            "protocol se (points)": (t["sd"] ** 2 / t["n"] + b["sd"] ** 2 / b["n"]) ** 0.5 * 100,
+            "protocol se (points)": se * 100,
+            "protocol t95": critical,
+            "protocol clear": bool(abs(t["mean"] - b["mean"]) > critical * se),
             "left (points)": (reported - t["mean"]) * 100,
             "left / sd": (reported - t["mean"]) / t["sd"],
             "rounding": rounding(reported),
             "above every run": bool(reported - rounding(reported) > t["highest"]),
+            "one more run up to": one_more["high"],
+            "beyond one more run": bool(reported - rounding(reported) > one_more["high"]),
             "chance of that": 1 / (t["n"] + 1),
         }
     return pd.DataFrame.from_dict(rows, orient="index")

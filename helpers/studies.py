@@ -216,6 +216,42 @@ def mean_and_interval(values, confidence=0.95) -> dict:
     return {"n": int(values.size), "mean": float(values.mean()), "sd": sd, "ci95": half_width}
 
 
+def prediction_interval(values, confidence=0.95) -> dict:
+    """Where one more run like `values` (at least two runs) would land:
+    mean ± t(n - 1) · sd · sqrt(1 + 1/n), the half-width as `reach`.
+
+    Not the confidence interval of the mean, which shrinks as runs are added:
+    one more run keeps the spread of a single run. A figure outside this
+    interval is unlikely (1 - confidence) to be one more run of the same
+    procedure; a figure merely outside the range of n runs is not, since one
+    more run lands outside that range with a chance of 2 / (n + 1)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        raise ValueError(f"a prediction interval needs at least two runs, got {values.size}.")
+    mean, sd = float(values.mean()), float(values.std(ddof=1))
+    reach = float(stats.t.ppf(0.5 + confidence / 2, values.size - 1) * sd * math.sqrt(1 + 1 / values.size))
+    return {"n": int(values.size), "mean": mean, "sd": sd, "reach": reach,
+            "low": mean - reach, "high": mean + reach}
+
+
+def welch_critical_value(sd_a: float, n_a: int, sd_b: float, n_b: int, confidence=0.95) -> float:
+    """How many standard errors, sqrt(sd_a²/n_a + sd_b²/n_b), a difference of
+    two means must reach before luck is an unlikely cause (two-sided): Student's
+    t at Welch-Satterthwaite's degrees of freedom, which allows the two groups
+    different spreads. With three runs a side it is about 3 to 4, not 2."""
+    from scipy import stats
+
+    if min(n_a, n_b) < 2:
+        raise ValueError(f"Welch's test needs at least two runs a side, got {n_a} and {n_b}.")
+    a, b = sd_a ** 2 / n_a, sd_b ** 2 / n_b
+    if a + b == 0:
+        raise ValueError("both groups have no spread: there is no standard error to compare with.")
+    degrees = (a + b) ** 2 / (a ** 2 / (n_a - 1) + b ** 2 / (n_b - 1))
+    return float(stats.t.ppf(0.5 + confidence / 2, degrees))
+
+
 def binomial_interval(accuracy: float, images: int = 10000, confidence=0.95) -> float:
     """Half-width of the normal-approximation interval of an accuracy
     measured on `images` independent test images: the test set's own

@@ -82,6 +82,11 @@ def test_protocol_gaps_split_the_gap_into_protocol_and_what_is_left():
     assert dense["protocol se (points)"] == pytest.approx(np.sqrt(0.005 ** 2 / 3 * 2) * 100)
     assert dense["left / sd"] == pytest.approx(0.006 / 0.005)
     assert dense["above every run"] and dense["chance of that"] == 0.25  # 0.8705 > 0.87
+    # Welch's t with three runs a side: 1.0 point is 2.45 standard errors, short of t(4) = 2.78.
+    assert dense["protocol t95"] == pytest.approx(stats.t.ppf(0.975, 4)) and not dense["protocol clear"]
+    # One more tutorial-protocol run: 0.865 ± t(2) · 0.005 · sqrt(4/3), up to 0.8898; 0.871 is within.
+    assert dense["one more run up to"] == pytest.approx(0.865 + stats.t.ppf(0.975, 2) * 0.005 * np.sqrt(4 / 3))
+    assert not dense["beyond one more run"]
 
 
 def test_a_reported_figure_within_rounding_of_a_run_is_not_above_it():

@@ -8,6 +8,7 @@ import helpers  # noqa: F401  (quiet TensorFlow first)
 import keras
 import numpy as np
 import pytest
+from scipy import stats
 
 from helpers import models, recipe, results, splitting, studies
 from scripts import run_studies
@@ -228,3 +229,26 @@ def test_the_tutorial_protocol_trains_the_architecture_as_published(monkeypatch)
     row = studies.run_tutorial_protocol("deep_narrow_cnn", seed=0, epochs=1)
     assert built == {"relu_on_all": False}
     assert row["protocol"] == "tutorial" and row["epochs"] == 1
+
+
+def test_prediction_interval_is_wider_than_the_confidence_interval_of_the_mean():
+    runs = [0.858, 0.860, 0.861, 0.863]
+    one_more = studies.prediction_interval(runs)
+    sd = np.std(runs, ddof=1)
+    assert one_more["reach"] == pytest.approx(stats.t.ppf(0.975, 3) * sd * np.sqrt(1.25))
+    assert one_more["high"] == pytest.approx(np.mean(runs) + one_more["reach"])
+    assert one_more["reach"] > studies.mean_and_interval(runs)["ci95"] * 2  # sqrt(n + 1) times as wide
+    with pytest.raises(ValueError, match="at least two runs"):
+        studies.prediction_interval([0.9])
+
+
+def test_welch_critical_value_matches_scipys_welch_test():
+    a, b = np.array([0.8966, 0.8987, 0.8972]), np.array([0.8860, 0.8961, 0.8910])
+    welch = stats.ttest_ind(a, b, equal_var=False)
+    expected = stats.t.ppf(0.975, welch.df)
+    assert studies.welch_critical_value(a.std(ddof=1), 3, b.std(ddof=1), 3) == pytest.approx(expected)
+    assert expected > 3.5  # very unequal spreads: close to t with 2 degrees of freedom, not 2
+    with pytest.raises(ValueError, match="at least two runs a side"):
+        studies.welch_critical_value(0.01, 1, 0.01, 3)
+    with pytest.raises(ValueError, match="no spread"):
+        studies.welch_critical_value(0.0, 3, 0.0, 3)
