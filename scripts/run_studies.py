@@ -122,6 +122,8 @@ def reproduction(splits, quick: bool, model_ids=REPRODUCTION_ORDER + LAST):
     """
     seeds_ = studies.REPRODUCTION_SEEDS[:QUICK["seeds"]] if quick else studies.REPRODUCTION_SEEDS
     study = Study("reproduction", quick, summarise=summarise_reproduction)
+    if not quick:
+        refresh_chapter_rows(study)
     for model_id in model_ids:
         for seed in seeds_:
             if not study.has(model=model_id, protocol="tutorial", seed=seed):
@@ -132,16 +134,36 @@ def reproduction(splits, quick: bool, model_ids=REPRODUCTION_ORDER + LAST):
                 study.add(book_protocol_run(model_id, splits, seed, quick))
 
 
+def chapter_row(model_id):
+    """The book-protocol row of the chapter's own full run (its results file), or
+    None if the file holds a quick run or another seed."""
+    record = results.read_result(model_id, fallback=False)
+    if record["seed"] != models.TUTORIAL_SETTINGS[model_id].get("seed", 42) or record["quick"]:
+        return None
+    return {"model": model_id, "protocol": "book", "seed": record["seed"], "epochs": record["epochs"],
+            "train_images": record.get("train_images", 54000), "from": models.CHAPTERS[model_id],
+            **{k: record[k] for k in ("train_seconds", "train_accuracy", "val_accuracy", "test_accuracy")}}
+
+
+def refresh_chapter_rows(study):
+    """Replace each row read from a chapter's results file with the file's
+    current run, so that a chapter re-run since stays the study's row too."""
+    changed = False
+    for index, run in enumerate(study.runs):
+        if run.get("from"):
+            current = chapter_row(run["model"])
+            if current is not None and current != run:
+                study.runs[index], changed = current, True
+    if changed:
+        study.save()
+
+
 def book_protocol_run(model_id, splits, seed, quick):
     """The book-protocol row: the chapter's own full run for its seed, or a new run."""
-    chapter_seed = models.TUTORIAL_SETTINGS[model_id].get("seed", 42)
-    if not quick and seed == chapter_seed:
-        record = results.read_result(model_id, fallback=False)
-        if record["seed"] == seed and not record["quick"]:
-            return {"model": model_id, "protocol": "book", "seed": seed, "epochs": record["epochs"],
-                    "train_images": record.get("train_images", 54000), "from": models.CHAPTERS[model_id],
-                    **{k: record[k] for k in ("train_seconds", "train_accuracy", "val_accuracy",
-                                              "test_accuracy")}}
+    if not quick and seed == models.TUTORIAL_SETTINGS[model_id].get("seed", 42):
+        row = chapter_row(model_id)
+        if row is not None:
+            return row
     model_splits = splits
     if models.TUTORIAL_SETTINGS[model_id]["validation_size"] != len(splits.x_val):
         model_splits = splitting.load_splits(models.TUTORIAL_SETTINGS[model_id]["validation_size"],

@@ -252,3 +252,26 @@ def test_welch_critical_value_matches_scipys_welch_test():
         studies.welch_critical_value(0.01, 1, 0.01, 3)
     with pytest.raises(ValueError, match="no spread"):
         studies.welch_critical_value(0.0, 3, 0.0, 3)
+
+
+def test_rows_read_from_a_chapter_follow_its_results_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    study = run_studies.Study("demo", quick=True, summarise=lambda runs: runs)
+    chapter = {"model": "m", "seed": 42, "from": "05.ipynb", "train_seconds": 90.0}
+    study.add(dict(chapter))
+    study.add({"model": "m", "seed": 1, "train_seconds": 80.0})  # a study run: left alone
+    rerun = {**chapter, "train_seconds": 99.0}
+    monkeypatch.setattr(run_studies, "chapter_row", lambda model_id: rerun)
+    run_studies.refresh_chapter_rows(study)
+    saved = json.loads((tmp_path / "results/quick/fashion_mnist/demo.json").read_text())
+    assert saved["runs"] == [rerun, {"model": "m", "seed": 1, "train_seconds": 80.0}]
+
+
+def test_the_reproduction_studys_chapter_rows_are_the_chapters_runs():
+    study = results.read_study("reproduction", verbose=False)
+    from_chapters = [run for run in study["runs"] if run.get("from")]
+    assert from_chapters, "the book-protocol runs with the chapters' seed come from their results files"
+    for run in from_chapters:
+        assert run == run_studies.chapter_row(run["model"]), (
+            f"{run['model']}: the chapter was re-run; refresh the study with "
+            "`python scripts/run_studies.py --full reproduction`")
