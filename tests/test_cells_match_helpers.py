@@ -23,7 +23,7 @@ from helpers import models
 SAVED_AS = re.compile(r"# saved as helpers\.models\.(\w+)\s*$")
 # Every model a chapter introduces, and so defines in exactly one cell.
 INTRODUCED = ["dense_baseline", "strided_cnn", "strided_cnn_dropout", "wide_cnn_bn",
-              "deep_narrow_cnn", "book_cnn"]
+              "deep_narrow_cnn", "book_cnn", "book_dense"]
 
 
 def saved_cells():
