@@ -252,10 +252,58 @@ def clear_outputs(nb):
             cell.outputs, cell.execution_count = [], None
 
 
+def names_bound_and_loaded(source: str) -> tuple[set, set]:
+    """The names a code cell binds (assignments, imports, definitions,
+    arguments) and the names it reads, anywhere in the cell. IPython lines
+    (%magic, !shell) count as neither."""
+    lines = [line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!"))
+             else line for line in source.splitlines()]
+    bound, loaded = set(), set()
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound, loaded
+
+
+def names_lost_with_solutions(chapter_cells, student_cells) -> list:
+    """[(student cell index, names)] for every kept code cell that reads a name
+    which only a removed solution defined before it: the student version would
+    stop there with a NameError. The static twin of running every student
+    notebook (which `make colab-check` does)."""
+    kept_ids = {cell.id for cell in student_cells}
+    removed = set()
+    for cell in chapter_cells:
+        if cell.cell_type == "code" and cell.id not in kept_ids:
+            removed |= names_bound_and_loaded(cell.source)[0]
+    defined, lost = set(), []
+    for index, cell in enumerate(student_cells):
+        if cell.cell_type != "code":
+            continue
+        bound, loaded = names_bound_and_loaded(cell.source)
+        missing = (loaded - defined - bound) & removed
+        if missing:
+            lost.append((index, sorted(missing)))
+        defined |= bound
+    return lost
+
+
 def student_notebook(path: Path):
     """The student version of one chapter notebook (a new notebook object)."""
     nb = nbformat.read(path, as_version=4)
+    chapter_cells = list(nb.cells)
     nb.cells = remove_solutions(nb, path.name)
+    for index, names in names_lost_with_solutions(chapter_cells, nb.cells):
+        raise MarkerError(f"{path.name}, student cell {index}: reads {', '.join(names)}, which only "
+                          "a solution defines before it; define it outside the solution, or move "
+                          "the cell into the solution.")
     cell = parameters_cell(nb.cells, path.name)
     cell.source = fill_parameters(cell.source, run_notebooks.quick_parameters(path),
                                   f"{path.name}, parameters cell")
