@@ -28,7 +28,7 @@ below), so that the notebooks' outputs show the lesson, not start-up logs.
 import os
 import sys
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 __book__ = "hands-on-cnns"  # tells this package from unrelated ones named `helpers`
 
 

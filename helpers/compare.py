@@ -110,10 +110,17 @@ def _reported(study: dict, model_id: str) -> dict:
     return models.TUTORIAL_SETTINGS.get(model_id, {})
 
 
-def _protocol_runs(study: dict, protocol: str) -> pd.DataFrame:
+def protocol_runs(study: dict, protocol: str, model: str | None = None) -> pd.DataFrame:
+    """The reproduction study's runs (results.read_study("reproduction")) under
+    one protocol, "tutorial" or "book", as a table with a row per run; only
+    those of `model` (a model id) if given. A model without runs gives an
+    empty table, so a chapter can check before it summarises."""
+    if protocol not in ("tutorial", "book"):
+        raise ValueError(f"protocol must be 'tutorial' or 'book', got {protocol!r}.")
     runs = pd.DataFrame(study["runs"], columns=sorted({k for r in study["runs"] for k in r} | {
         "model", "protocol", "seed", "test_accuracy", "train_accuracy"}))
-    return runs[runs["protocol"] == protocol]
+    runs = runs[runs["protocol"] == protocol]
+    return runs if model is None else runs[runs["model"] == model]
 
 
 def reproduction_table(study: dict, names: dict) -> pd.DataFrame:
@@ -129,7 +136,7 @@ def reproduction_table(study: dict, names: dict) -> pd.DataFrame:
         reported = [_reported(study, m).get(f"reported_{value}") for m in names]
         columns[f"tutorial's {label}"] = ["—" if r is None else f"{r:.3f}" for r in reported]
         for protocol in ("tutorial", "book"):
-            summary = spread(_protocol_runs(study, protocol), value=value, order=list(names))
+            summary = spread(protocol_runs(study, protocol), value=value, order=list(names))
             columns[f"{label}, {protocol}'s protocol"] = [
                 format_spread(row["mean"], row["sd"], row["n"]) for _, row in summary.iterrows()]
     table = pd.DataFrame(columns, index=list(names.values()))
@@ -169,9 +176,9 @@ def protocol_gaps(study: dict, names: dict) -> pd.DataFrame:
     """
     from helpers import studies
 
-    tutorial_runs = _protocol_runs(study, "tutorial")
+    tutorial_runs = protocol_runs(study, "tutorial")
     tutorial = spread(tutorial_runs, order=list(names))
-    book = spread(_protocol_runs(study, "book"), order=list(names))
+    book = spread(protocol_runs(study, "book"), order=list(names))
     rows = {}
     for model_id, label in names.items():
         reported = _reported(study, model_id).get("reported_test_accuracy")

@@ -216,6 +216,13 @@ def mean_and_interval(values, confidence=0.95) -> dict:
     return {"n": int(values.size), "mean": float(values.mean()), "sd": sd, "ci95": half_width}
 
 
+def excludes_zero(spread: dict) -> bool:
+    """Whether the interval mean ± ci95 of `spread` (from mean_and_interval)
+    leaves out zero: an effect clear of seed-to-seed luck at that confidence.
+    An interval that could not be computed (nan) never does."""
+    return bool(np.isfinite(spread["ci95"]) and abs(spread["mean"]) > spread["ci95"])
+
+
 def prediction_interval(values, confidence=0.95) -> dict:
     """Where one more run like `values` (at least two runs) would land:
     mean ± t(n - 1) · sd · sqrt(1 + 1/n), the half-width as `reach`.

@@ -71,6 +71,17 @@ def test_reproduction_table_keeps_every_model_and_says_what_is_missing():
     assert table.loc["Wide", "test acc., book's protocol"] == "no runs yet"
 
 
+def test_protocol_runs_pick_one_protocol_and_optionally_one_model():
+    study = small_reproduction()
+    book = compare.protocol_runs(study, "book")
+    assert set(book["protocol"]) == {"book"} and len(book) == 3
+    dropout = compare.protocol_runs(study, "tutorial", "strided_cnn_dropout")
+    assert list(dropout["test_accuracy"]) == [0.898]
+    assert compare.protocol_runs(study, "book", "wide_cnn_bn").empty  # no runs: an empty table
+    with pytest.raises(ValueError, match="'tutorial' or 'book'"):
+        compare.protocol_runs(study, "Book")
+
+
 def test_protocol_gaps_split_the_gap_into_protocol_and_what_is_left():
     gaps = compare.protocol_gaps(small_reproduction(), NAMES)
     assert list(gaps.index) == ["Dense"]  # dropout lacks book runs; wide reported nothing

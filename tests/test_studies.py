@@ -83,6 +83,12 @@ def test_mean_and_interval_against_a_hand_computation():
         studies.mean_and_interval([0.9])
 
 
+@pytest.mark.parametrize("mean, ci95, clear", [
+    (0.5, 0.3, True), (-0.5, 0.3, True), (0.2, 0.3, False), (-0.3, 0.3, False), (0.5, float("nan"), False)])
+def test_excludes_zero_only_when_the_interval_leaves_it_out(mean, ci95, clear):
+    assert studies.excludes_zero({"mean": mean, "ci95": ci95}) is clear
+
+
 def test_binomial_interval_of_a_test_accuracy():
     # 1.96 * sqrt(0.9 * 0.1 / 10000) = 0.00588
     assert studies.binomial_interval(0.9) == pytest.approx(0.00588, abs=1e-5)
