@@ -1,0 +1,178 @@
+"""Run the rebuild of the book's CNN (bookkit.search) and keep every run.
+
+    python -m bookkit.rebuild search     # the 3-minute search, then the 10-minute one
+    python -m bookkit.rebuild headline   # each frozen recipe on the fresh test seeds
+    python -m bookkit.rebuild --quick search headline   # a tiny version, for tests
+
+Each study is one JSON file in results/rebuild/ (results/quick/rebuild/ with
+--quick). Every run is written as soon as it ends, and a run already in the
+file is not repeated, so an interrupted study resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+from bookkit import search
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_SEEDS = (101, 102, 103, 104, 105)
+# Quick runs check the plumbing: a few images, one epoch, two stages, two seeds.
+QUICK = {"train_subset": 1000, "stages": 2, "seeds": 2}
+
+
+class StudyFile:
+    """One study's JSON file: its fields and its list of runs."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.content = json.loads(path.read_text()) if path.is_file() else {}
+        self.content.setdefault("runs", [])
+
+    @property
+    def runs(self) -> list:
+        return self.content["runs"]
+
+    def find(self, **key):
+        return next((run for run in self.runs if all(run.get(k) == v for k, v in key.items())), None)
+
+    def add(self, run: dict):
+        run = {**run, "load": [round(x, 2) for x in os.getloadavg()],
+               "date": datetime.date.today().isoformat()}
+        self.runs.append(run)
+        self.save()
+        print(f"{self.path.stem}: {json.dumps(run, sort_keys=True)}", flush=True)
+        return run
+
+    def save(self, **fields):
+        from helpers import machine
+
+        self.content.update(fields)
+        self.content.update(machine.library_versions(), device=machine.device_description())
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.content, indent=2, sort_keys=True) + "\n")
+
+
+def study_path(name: str, quick: bool) -> Path:
+    return ROOT / "results" / ("quick" if quick else "") / "rebuild" / f"{name}.json"
+
+
+def development_run(study, splits, candidate, stage, change, budget, quick):
+    """One candidate on each development seed, validation only (resumed if on file).
+    Returns the mean validation accuracy over the seeds."""
+    scores = []
+    for seed in search.DEVELOPMENT_SEEDS:
+        key = {"settings": candidate.settings(), "budget_seconds": budget, "seed": seed}
+        run = study.find(**key)
+        if run is None:
+            epoch_seconds = search.seconds_per_epoch(candidate, splits)
+            epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
+            print(f"[{stage}] {change}: about {epoch_seconds:.1f} s an epoch, {epochs} epochs", flush=True)
+            model, history, logger = search.train(candidate, splits, seed, epochs)
+            run = study.add({
+                **key, "stage": stage, "change": change, "planned_epochs": epochs,
+                "epochs_trained": len(history.history["loss"]),
+                "epoch_seconds_estimate": round(epoch_seconds, 2),
+                "train_seconds": round(logger.fit_seconds, 1),
+                "seconds_by_epoch": logger.seconds, "params": model.count_params(),
+                "val_accuracy": search.accuracy(model, splits.x_val, splits.y_val),
+                "val_accuracy_by_epoch": [round(v, 4) for v in history.history["val_accuracy"]],
+                "val_accuracy_vote": (search.accuracy(model, splits.x_val, splits.y_val, mirror_vote=True)
+                                      if "flip" in candidate.augment else None),
+            })
+        scores.append(run["val_accuracy"])
+    return sum(scores) / len(scores)
+
+
+def run_search(study, splits, start, stages, budget, label, quick):
+    """Stage by stage: try each change on the incumbent, keep the best one if
+    search.keeps says so. Returns the winner."""
+    incumbent = start
+    best = development_run(study, splits, incumbent, f"{label}: start", "none", budget, quick)
+    for stage, changes in stages[:QUICK["stages"]] if quick else stages:
+        tried = []
+        for change in changes:
+            change = change(incumbent) if callable(change) else change
+            challenger = incumbent.changed(**change)
+            if challenger == incumbent:
+                continue
+            score = development_run(study, splits, challenger, f"{label}: {stage}",
+                                    json.dumps(change, sort_keys=True), budget, quick)
+            tried.append((score, challenger))
+        if tried:
+            score, challenger = max(tried, key=lambda pair: pair[0])
+            if search.keeps(best, score):
+                incumbent, best = challenger, score
+        print(f"[{label}: {stage}] incumbent {incumbent.settings()} at {best:.4f}", flush=True)
+    return incumbent
+
+
+def development(splits, quick):
+    study = StudyFile(study_path("book_cnn_development", quick))
+    start = search.Candidate()
+    fast = run_search(study, splits, start, search.FAST_STAGES, search.FAST_BUDGET_SECONDS, "3 minutes", quick)
+    study.save(fast_recipe=fast.settings())
+    full = run_search(study, splits, fast, search.FULL_STAGES, search.FULL_BUDGET_SECONDS, "10 minutes", quick)
+    study.save(started_from=search.STARTED_FROM, rule=search.RULE,
+               search_space={"3 minutes": search.describe_stages(search.FAST_STAGES),
+                             "10 minutes": search.describe_stages(search.FULL_STAGES, start=fast)},
+               budgets={"3 minutes": search.FAST_BUDGET_SECONDS, "10 minutes": search.FULL_BUDGET_SECONDS},
+               fast_recipe=fast.settings(), full_recipe=full.settings(), selection="validation")
+    return fast, full
+
+
+def frozen_epochs(development_study, candidate, budget):
+    """The planned epochs of the frozen recipe: those of its development run."""
+    run = development_study.find(settings=candidate.settings(), budget_seconds=budget)
+    return run["planned_epochs"]
+
+
+def headline(splits, quick, fast, full):
+    """Each frozen recipe on the fresh test seeds, scored once on test."""
+    development_study = StudyFile(study_path("book_cnn_development", quick))
+    seeds = TEST_SEEDS[:QUICK["seeds"]] if quick else TEST_SEEDS
+    for name, candidate, budget in (("book_cnn_fast", fast, search.FAST_BUDGET_SECONDS),
+                                    ("book_cnn", full, search.FULL_BUDGET_SECONDS)):
+        study = StudyFile(study_path(name, quick))
+        epochs = frozen_epochs(development_study, candidate, budget)
+        for seed in seeds:
+            if study.find(seed=seed):
+                continue
+            model, history, logger = search.train(candidate, splits, seed, epochs)
+            one_view = search.accuracy(model, splits.x_test, splits.y_test)
+            vote = (search.accuracy(model, splits.x_test, splits.y_test, mirror_vote=True)
+                    if "flip" in candidate.augment else None)
+            study.add({"seed": seed, "epochs_trained": len(history.history["loss"]),
+                       "train_seconds": round(logger.fit_seconds, 1), "seconds_by_epoch": logger.seconds,
+                       "val_accuracy": search.accuracy(model, splits.x_val, splits.y_val),
+                       "test_accuracy_one_view": one_view,
+                       "test_accuracy": vote if vote is not None else one_view,
+                       "test_accuracy_vote": vote})
+        runs = study.runs
+        study.save(selection="validation", recipe=candidate.settings(), planned_epochs=epochs,
+                   budget_seconds=budget,
+                   test_accuracy=sum(r["test_accuracy"] for r in runs) / len(runs),
+                   test_accuracy_one_view=sum(r["test_accuracy_one_view"] for r in runs) / len(runs))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tiny version, to check the plumbing")
+    parser.add_argument("stages", nargs="+", choices=("search", "headline"))
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from helpers import splitting
+
+    splits = splitting.load_splits(6000, QUICK["train_subset"] if args.quick else None)
+    fast, full = development(splits, args.quick)
+    if "headline" in args.stages:
+        headline(splits, args.quick, fast, full)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""The book's CNN, rebuilt from a neutral start by a search declared before any run.
+
+Everything that decides the outcome is fixed here, in code, before the first
+run: where the search starts (`STARTED_FROM`, the Keras example "Simple MNIST
+convnet" as published), the changes it tries, stage by stage (`FAST_STAGES`
+for the 3-minute recipe, `FULL_STAGES` for the 10-minute one, which starts
+from the 3-minute winner), and the rule that keeps a change (`keeps`).
+
+Every candidate trains on the development seed and is scored on the
+validation split only; no candidate ever sees the test set. Each candidate
+trains for as many epochs as fit in its time budget on this machine
+(`planned_epochs`, measured before the run), and always for its whole
+schedule: nothing stops a run early.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+DEVELOPMENT_SEEDS = (0,)
+FAST_BUDGET_SECONDS = 180
+FULL_BUDGET_SECONDS = 600
+# A candidate plans for this share of its budget, so that the first epoch's
+# tracing and a busier minute still leave the run inside the budget.
+PLANNED_SHARE = 0.85
+# A change is kept only if it raises the validation accuracy by more than this
+# (0.25 points, about the spread of one seed), so that noise alone rarely
+# changes the recipe.
+KEEP_MARGIN = 0.0025
+
+STARTED_FROM = {
+    "name": "Simple MNIST convnet (Keras code examples, F. Chollet)",
+    "url": "https://keras.io/examples/vision/mnist_convnet/",
+    "as_published": "Conv2D 32 3x3 ReLU, MaxPool 2, Conv2D 64 3x3 ReLU, MaxPool 2, Flatten, Dropout 0.5, "
+                    "Dense 10 softmax; Adam at 0.001, batch 128, categorical cross-entropy",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One point of the search space: the architecture and its training recipe.
+
+    The defaults are the starting point as published (`STARTED_FROM`).
+    """
+
+    filters: tuple = (32, 64)       # one block per entry: convolution(s), then 2x2 max pooling
+    convs_per_block: int = 1
+    padding: str = "valid"
+    batch_norm: bool = False        # after every convolution (and the hidden dense layer)
+    head: str = "flatten"           # "flatten", "gap" (global average pooling) or "dense" (Flatten, Dense 256)
+    dropout: float = 0.5            # before the softmax layer (and before the hidden dense layer)
+    augment: tuple = ()             # any of "flip", "translate" (up to 2 pixels)
+    schedule: str = "constant"      # "constant" (Adam) or "warmup-cosine" (AdamW)
+    peak_learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    label_smoothing: float = 0.0
+    batch_size: int = 128
+    weight_averaging: bool = False  # an exponential moving average of the weights (Keras' use_ema)
+
+    def changed(self, **changes) -> Candidate:
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}; a Candidate has "
+                             f"{', '.join(f.name for f in dataclasses.fields(self))}.")
+        return dataclasses.replace(self, **changes)
+
+    def settings(self) -> dict:
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in dataclasses.asdict(self).items()}
+
+
+# The stages of the 3-minute search, in order. Each stage tries its changes on
+# the incumbent (the best so far) and keeps the best one if `keeps` says so.
+MODERN_SCHEDULE = {"schedule": "warmup-cosine", "peak_learning_rate": 3e-3, "weight_decay": 0.05}
+FAST_STAGES = (
+    ("schedule", ({**MODERN_SCHEDULE},)),
+    ("batch normalisation", ({"batch_norm": True},)),
+    ("width and depth", ({"filters": (16, 32, 64), "padding": "same"},
+                         {"filters": (32, 64, 128), "padding": "same"},
+                         {"filters": (64, 128)},
+                         {"filters": (32, 64, 128), "padding": "same", "convs_per_block": 2})),
+    ("head", ({"head": "gap"}, {"head": "dense"})),
+    ("augmentation", ({"augment": ("flip",)}, {"augment": ("flip", "translate")})),
+    ("label smoothing", ({"label_smoothing": 0.1},)),
+    ("dropout", ({"dropout": 0.3}, {"dropout": 0.2})),
+    ("batch size", ({"batch_size": 256}, {"batch_size": 64})),
+    ("weight averaging", ({"weight_averaging": True},)),
+)
+
+
+def _wider(candidate: Candidate, factor: float) -> dict:
+    return {"filters": tuple(int(round(f * factor)) for f in candidate.filters)}
+
+
+# The 10-minute search starts from the 3-minute winner, given the longer
+# budget, and tries what a longer budget can afford: width, depth, and
+# augmentation that needs more epochs to pay off. Changes are functions of
+# the incumbent, so that the stages are fixed before its value is known.
+FULL_STAGES = (
+    ("width", (lambda c: _wider(c, 1.5), lambda c: _wider(c, 2))),
+    ("depth", (lambda c: {"convs_per_block": c.convs_per_block + 1},)),
+    ("augmentation", (lambda c: {"augment": tuple(dict.fromkeys(c.augment + ("flip", "translate")))},)),
+    ("learning rate", (lambda c: {"peak_learning_rate": c.peak_learning_rate * 2},
+                       lambda c: {"peak_learning_rate": c.peak_learning_rate / 2})),
+)
+
+RULE = (f"Each stage trains its changes of the incumbent on development seed(s) {list(DEVELOPMENT_SEEDS)} "
+        f"for as many epochs as fit in {PLANNED_SHARE:.0%} of the budget, and scores them on the "
+        f"validation split (one view, after the last epoch). The best change replaces the incumbent "
+        f"only if its validation accuracy is higher by more than {KEEP_MARGIN:.4f}; the test set is "
+        f"never scored.")
+
+
+def keeps(incumbent_accuracy: float, challenger_accuracy: float) -> bool:
+    """The selection rule: does the challenger replace the incumbent?"""
+    return challenger_accuracy > incumbent_accuracy + KEEP_MARGIN
+
+
+def describe_stages(stages, start: Candidate | None = None) -> list:
+    """The search space as data, for the development file: each stage's name
+    and its changes (the 10-minute changes written out for `start`)."""
+    described = []
+    for name, changes in stages:
+        shown = [change(start) if callable(change) else change for change in changes] if start else changes
+        described.append({"stage": name, "changes": [
+            {k: list(v) if isinstance(v, tuple) else v for k, v in change.items()} for change in shown]})
+    return described
+
+
+def build(candidate: Candidate):
+    """The Keras model of a candidate (uncompiled)."""
+    import keras
+    from keras import layers
+
+    c = candidate
+    if c.head not in ("flatten", "gap", "dense"):
+        raise ValueError(f"head must be 'flatten', 'gap' or 'dense', got {c.head!r}.")
+    unknown = set(c.augment) - {"flip", "translate"}
+    if unknown:
+        raise ValueError(f"unknown augmentation(s) {sorted(unknown)}; use 'flip' and/or 'translate'.")
+    stack = [keras.Input(shape=(28, 28, 1))]
+    if "flip" in c.augment:
+        stack.append(layers.RandomFlip("horizontal"))
+    if "translate" in c.augment:
+        # Whole-pixel shifts of up to 2 pixels; the background (0) fills the border.
+        stack.append(layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", interpolation="nearest"))
+    for filters in c.filters:
+        for _ in range(c.convs_per_block):
+            if c.batch_norm:
+                stack += [layers.Conv2D(filters, 3, padding=c.padding, use_bias=False),
+                          layers.BatchNormalization(), layers.ReLU()]
+            else:
+                stack.append(layers.Conv2D(filters, 3, padding=c.padding, activation="relu"))
+        stack.append(layers.MaxPooling2D(2))
+    if c.head == "gap":
+        stack.append(layers.GlobalAveragePooling2D())
+    else:
+        stack.append(layers.Flatten())
+    if c.head == "dense":
+        hidden = ([layers.Dense(256, use_bias=False), layers.BatchNormalization()] if c.batch_norm
+                  else [layers.Dense(256)])
+        stack += [layers.Dropout(c.dropout), *hidden, layers.ReLU()]
+    stack += [layers.Dropout(c.dropout), layers.Dense(10, activation="softmax")]
+    return keras.Sequential(stack, name="candidate")
+
+
+def compile_candidate(model, candidate: Candidate, total_steps: int):
+    """Compile with the candidate's optimiser, schedule and loss (one-hot labels)."""
+    import keras
+
+    from helpers import recipe, training
+
+    c = candidate
+    if c.schedule == "constant":
+        optimizer = keras.optimizers.Adam(c.peak_learning_rate, use_ema=c.weight_averaging)
+    elif c.schedule == "warmup-cosine":
+        rate = recipe.warmup_cosine(c.peak_learning_rate, total_steps)
+        optimizer = keras.optimizers.AdamW(rate, weight_decay=c.weight_decay, use_ema=c.weight_averaging)
+    else:
+        raise ValueError(f"schedule must be 'constant' or 'warmup-cosine', got {c.schedule!r}.")
+    training.compile_for(model, "one-hot", optimizer, label_smoothing=c.label_smoothing)
+
+
+def seconds_per_epoch(candidate: Candidate, splits, timed_steps=48) -> float:
+    """This machine's seconds for one epoch of the candidate (training on all
+    of `splits.x_train`, then validating), measured on `timed_steps` steps
+    after a warm-up call that traces the graph."""
+    import keras
+
+    from helpers import splitting
+
+    c = candidate
+    keras.utils.set_random_seed(12345)
+    model = build(c)
+    steps = math.ceil(len(splits.x_train) / c.batch_size)
+    compile_candidate(model, c, total_steps=max(2, steps))
+    y = splitting.encode_labels(splits.y_train[:c.batch_size * timed_steps], "one-hot")
+    x = splits.x_train[:c.batch_size * timed_steps]
+    model.fit(x[:c.batch_size * 16], y[:c.batch_size * 16], batch_size=c.batch_size, epochs=1, verbose=0)
+    started = time.perf_counter()
+    model.fit(x, y, batch_size=c.batch_size, epochs=1, verbose=0)
+    per_step = (time.perf_counter() - started) / timed_steps
+    y_val = splitting.encode_labels(splits.y_val, "one-hot")
+    model.evaluate(splits.x_val[:c.batch_size], y_val[:c.batch_size], batch_size=c.batch_size, verbose=0)
+    started = time.perf_counter()
+    model.evaluate(splits.x_val, y_val, batch_size=c.batch_size, verbose=0)
+    return per_step * steps + (time.perf_counter() - started)
+
+
+def planned_epochs(epoch_seconds: float, budget_seconds: float) -> int:
+    """How many whole epochs fit in PLANNED_SHARE of the budget (at least one)."""
+    if epoch_seconds <= 0 or budget_seconds <= 0:
+        raise ValueError(f"need positive seconds, got {epoch_seconds} per epoch and a budget of {budget_seconds}.")
+    return max(1, int(PLANNED_SHARE * budget_seconds // epoch_seconds))
+
+
+def train(candidate: Candidate, splits, seed: int, epochs: int):
+    """Seed, build, compile and train the candidate for all `epochs` (no early
+    stopping: the schedule always runs to its end). Returns (model, History,
+    the epoch logger)."""
+    from helpers import training
+
+    training.set_seed(seed)
+    model = build(candidate)
+    steps = epochs * math.ceil(len(splits.x_train) / candidate.batch_size)
+    compile_candidate(model, candidate, total_steps=max(2, steps))
+    history, logger = training.fit(model, splits, epochs, candidate.batch_size, "one-hot")
+    return model, history, logger
+
+
+def accuracy(model, images, labels, mirror_vote=False) -> float:
+    from helpers import evaluation
+
+    predicted = evaluation.predict_classes(model, images, mirror_vote=mirror_vote)
+    return float(np.mean(predicted == np.asarray(labels)))
