@@ -15,10 +15,10 @@ import argparse
 import datetime
 import json
 import os
-import sys
 from pathlib import Path
 
 from bookkit import search
+from helpers import evaluation, machine, splitting
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SEEDS = (101, 102, 103, 104, 105)
@@ -50,8 +50,6 @@ class StudyFile:
         return run
 
     def save(self, **fields):
-        from helpers import machine
-
         self.content.update(fields)
         self.content.update(machine.library_versions(), device=machine.device_description())
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,16 +71,17 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
             epoch_seconds = search.seconds_per_epoch(candidate, splits)
             epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
             print(f"[{stage}] {change}: about {epoch_seconds:.1f} s an epoch, {epochs} epochs", flush=True)
-            model, history, logger = search.train(candidate, splits, seed, epochs)
+            trained = search.train(candidate, splits, seed, epochs)
+            model = trained.model
             run = study.add({
                 **key, "stage": stage, "change": change, "planned_epochs": epochs,
-                "epochs_trained": len(history.history["loss"]),
+                "epochs_trained": trained.epochs,
                 "epoch_seconds_estimate": round(epoch_seconds, 2),
-                "train_seconds": round(logger.fit_seconds, 1),
-                "seconds_by_epoch": logger.seconds, "params": model.count_params(),
-                "val_accuracy": search.accuracy(model, splits.x_val, splits.y_val),
-                "val_accuracy_by_epoch": [round(v, 4) for v in history.history["val_accuracy"]],
-                "val_accuracy_vote": (search.accuracy(model, splits.x_val, splits.y_val, mirror_vote=True)
+                "train_seconds": round(trained.fit_seconds, 1),
+                "seconds_by_epoch": trained.seconds_per_epoch, "params": model.count_params(),
+                "val_accuracy": evaluation.accuracy(model, splits.x_val, splits.y_val),
+                "val_accuracy_by_epoch": [round(v, 4) for v in trained.history["val_accuracy"]],
+                "val_accuracy_vote": (evaluation.accuracy(model, splits.x_val, splits.y_val, mirror_vote=True)
                                       if "flip" in candidate.augment else None),
             })
         scores.append(run["val_accuracy"])
@@ -143,13 +142,15 @@ def headline(splits, quick, fast, full):
         for seed in seeds:
             if study.find(seed=seed):
                 continue
-            model, history, logger = search.train(candidate, splits, seed, epochs)
-            one_view = search.accuracy(model, splits.x_test, splits.y_test)
-            vote = (search.accuracy(model, splits.x_test, splits.y_test, mirror_vote=True)
+            trained = search.train(candidate, splits, seed, epochs)
+            model = trained.model
+            one_view = evaluation.accuracy(model, splits.x_test, splits.y_test)
+            vote = (evaluation.accuracy(model, splits.x_test, splits.y_test, mirror_vote=True)
                     if "flip" in candidate.augment else None)
-            study.add({"seed": seed, "epochs_trained": len(history.history["loss"]),
-                       "train_seconds": round(logger.fit_seconds, 1), "seconds_by_epoch": logger.seconds,
-                       "val_accuracy": search.accuracy(model, splits.x_val, splits.y_val),
+            study.add({"seed": seed, "epochs_trained": trained.epochs,
+                       "train_seconds": round(trained.fit_seconds, 1),
+                       "seconds_by_epoch": trained.seconds_per_epoch,
+                       "val_accuracy": evaluation.accuracy(model, splits.x_val, splits.y_val),
                        "test_accuracy_one_view": one_view,
                        "test_accuracy": vote if vote is not None else one_view,
                        "test_accuracy_vote": vote})
@@ -165,9 +166,6 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a tiny version, to check the plumbing")
     parser.add_argument("stages", nargs="+", choices=("search", "headline"))
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    from helpers import splitting
-
     splits = splitting.load_splits(6000, QUICK["train_subset"] if args.quick else None)
     fast, full = development(splits, args.quick)
     if "headline" in args.stages:

@@ -20,7 +20,10 @@ import math
 import time
 from dataclasses import dataclass
 
-import numpy as np
+from helpers import recipe, splitting, training
+from helpers.backend import keras_module
+
+keras = keras_module()
 
 DEVELOPMENT_SEEDS = (0,)
 FAST_BUDGET_SECONDS = 180
@@ -134,9 +137,7 @@ def describe_stages(stages, start: Candidate | None = None) -> list:
 
 def build(candidate: Candidate):
     """The Keras model of a candidate (uncompiled)."""
-    import keras
-    from keras import layers
-
+    layers = keras.layers
     c = candidate
     if c.head not in ("flatten", "gap", "dense"):
         raise ValueError(f"head must be 'flatten', 'gap' or 'dense', got {c.head!r}.")
@@ -169,47 +170,49 @@ def build(candidate: Candidate):
     return keras.Sequential(stack, name="candidate")
 
 
-def compile_candidate(model, candidate: Candidate, total_steps: int):
-    """Compile with the candidate's optimiser, schedule and loss (one-hot labels)."""
-    import keras
-
-    from helpers import recipe, training
-
+def optimizer(candidate: Candidate, total_steps: int):
+    """The candidate's optimiser with its learning-rate schedule over `total_steps`."""
     c = candidate
     if c.schedule == "constant":
-        optimizer = keras.optimizers.Adam(c.peak_learning_rate, use_ema=c.weight_averaging)
-    elif c.schedule == "warmup-cosine":
+        return keras.optimizers.Adam(c.peak_learning_rate, use_ema=c.weight_averaging)
+    if c.schedule == "warmup-cosine":
         rate = recipe.warmup_cosine(c.peak_learning_rate, total_steps)
-        optimizer = keras.optimizers.AdamW(rate, weight_decay=c.weight_decay, use_ema=c.weight_averaging)
-    else:
-        raise ValueError(f"schedule must be 'constant' or 'warmup-cosine', got {c.schedule!r}.")
-    training.compile_for(model, "one-hot", optimizer, label_smoothing=c.label_smoothing)
+        return keras.optimizers.AdamW(rate, weight_decay=c.weight_decay, use_ema=c.weight_averaging)
+    raise ValueError(f"schedule must be 'constant' or 'warmup-cosine', got {c.schedule!r}.")
 
 
-def seconds_per_epoch(candidate: Candidate, splits, timed_steps=48) -> float:
+def seconds_per_epoch(candidate: Candidate, splits, windows=4, steps_per_window=16) -> float:
     """This machine's seconds for one epoch of the candidate (training on all
-    of `splits.x_train`, then validating), measured on `timed_steps` steps
-    after a warm-up call that traces the graph."""
-    import keras
+    of `splits.x_train`, then validating).
 
-    from helpers import splitting
-
+    After a warm-up call that traces the graph, it times `windows` calls of
+    `steps_per_window` training steps each and keeps the fastest, and the
+    faster of two passes over the validation images: other work on the
+    machine only ever slows a window down, so the fastest one is the best
+    estimate of the machine's own speed, and the planned epochs do not
+    depend on what else ran while they were measured.
+    """
     c = candidate
     keras.utils.set_random_seed(12345)
     model = build(c)
     steps = math.ceil(len(splits.x_train) / c.batch_size)
-    compile_candidate(model, c, total_steps=max(2, steps))
-    y = splitting.encode_labels(splits.y_train[:c.batch_size * timed_steps], "one-hot")
-    x = splits.x_train[:c.batch_size * timed_steps]
-    model.fit(x[:c.batch_size * 16], y[:c.batch_size * 16], batch_size=c.batch_size, epochs=1, verbose=0)
-    started = time.perf_counter()
+    training.compile_for(model, "one-hot", optimizer(c, total_steps=max(2, steps)),
+                         label_smoothing=c.label_smoothing)
+    count = c.batch_size * steps_per_window
+    x, y = splits.x_train[:count], splitting.encode_labels(splits.y_train[:count], "one-hot")
     model.fit(x, y, batch_size=c.batch_size, epochs=1, verbose=0)
-    per_step = (time.perf_counter() - started) / timed_steps
+    per_step = min(_seconds(lambda: model.fit(x, y, batch_size=c.batch_size, epochs=1, verbose=0))
+                   for _ in range(windows)) / steps_per_window
     y_val = splitting.encode_labels(splits.y_val, "one-hot")
-    model.evaluate(splits.x_val[:c.batch_size], y_val[:c.batch_size], batch_size=c.batch_size, verbose=0)
+    validation = min(_seconds(lambda: model.evaluate(splits.x_val, y_val, batch_size=c.batch_size, verbose=0))
+                     for _ in range(2))
+    return per_step * steps + validation
+
+
+def _seconds(call) -> float:
     started = time.perf_counter()
-    model.evaluate(splits.x_val, y_val, batch_size=c.batch_size, verbose=0)
-    return per_step * steps + (time.perf_counter() - started)
+    call()
+    return time.perf_counter() - started
 
 
 def planned_epochs(epoch_seconds: float, budget_seconds: float) -> int:
@@ -221,20 +224,10 @@ def planned_epochs(epoch_seconds: float, budget_seconds: float) -> int:
 
 def train(candidate: Candidate, splits, seed: int, epochs: int):
     """Seed, build, compile and train the candidate for all `epochs` (no early
-    stopping: the schedule always runs to its end). Returns (model, History,
-    the epoch logger)."""
-    from helpers import training
-
+    stopping: the schedule always runs to its end). Returns the
+    `training.TrainingRun`."""
     training.set_seed(seed)
     model = build(candidate)
     steps = epochs * math.ceil(len(splits.x_train) / candidate.batch_size)
-    compile_candidate(model, candidate, total_steps=max(2, steps))
-    history, logger = training.fit(model, splits, epochs, candidate.batch_size, "one-hot")
-    return model, history, logger
-
-
-def accuracy(model, images, labels, mirror_vote=False) -> float:
-    from helpers import evaluation
-
-    predicted = evaluation.predict_classes(model, images, mirror_vote=mirror_vote)
-    return float(np.mean(predicted == np.asarray(labels)))
+    return training.train(model, splits, epochs, candidate.batch_size, "one-hot",
+                          optimizer(candidate, total_steps=max(2, steps)), candidate.label_smoothing)

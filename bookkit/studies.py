@@ -1,0 +1,138 @@
+"""The book's multi-run studies, as the maintainers run them
+(`scripts/run_studies.py`): chapter 11's development runs, seeds and
+ablation of the book's CNN, and chapter 8's reproduction of the tutorials'
+models under their own protocol and the book's. The chapters only read the
+results files these runs write; the settings and the selection rule they
+show live in `helpers.studies`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers import data, evaluation, models, recipe, results, splitting, training
+from helpers.studies import TEST_SEEDS
+
+# The seed of every development run; the ablation's seeds, a subset of the
+# test seeds (its runs pair with the frozen recipe's runs on the same seeds).
+DEVELOPMENT_SEED = 0
+ABLATION_SEEDS = TEST_SEEDS[:3]
+# Chapter 5-7's seed first: its book-protocol runs are the chapters' own.
+REPRODUCTION_SEEDS = (42, 1, 2)
+
+def variant_settings(changes: dict, base: dict | None = None):
+    """(model arguments, recipe settings) of a variant: `changes` applied to
+    `base` (by default the book's CNN as models.book_cnn and
+    models.BOOK_SETTINGS["book_cnn"] define it)."""
+    base = base or {}
+    model_arguments = {**base.get("model", {}), **changes.get("model", {})}
+    settings = {**models.BOOK_SETTINGS["book_cnn"], **base.get("recipe", {}), **changes.get("recipe", {})}
+    return model_arguments, settings
+
+
+def run_recipe(model_id: str, splits: splitting.Splits, seed: int, model_arguments: dict, settings: dict,
+               score_test: bool, epochs: int | None = None) -> dict:
+    """Train one variant of the book's CNN or dense network (`model_id` of
+    models.BOOK_BUILDERS, built with `model_arguments`) with the recipe
+    `settings`, and return its row.
+
+    The row has the validation accuracy of the restored best epoch, one view
+    and with the mirror vote, the training seconds and the seconds until the
+    validation accuracy first passed the best tutorial figure (models.TUTORIAL_BEST). Only
+    with `score_test` does it touch the test set. `epochs` overrides the
+    settings' epochs (quick runs).
+    """
+    epochs = epochs or settings["epochs"]
+    training.set_seed(seed)
+    model = models.BOOK_BUILDERS[model_id](**model_arguments)
+    run = recipe.train_with_recipe(
+        model, splits, epochs, settings["batch_size"], settings["peak_learning_rate"],
+        settings["weight_decay"], settings["patience"], settings["label_smoothing"],
+        constant_learning_rate=settings.get("constant_learning_rate"))
+    val_by_epoch = run.history["val_accuracy"]
+    best_epoch = int(np.argmax(val_by_epoch)) + 1
+    row = {
+        "seed": seed,
+        "epochs": len(val_by_epoch),
+        "best_epoch": best_epoch,
+        "train_seconds": round(run.fit_seconds, 1),
+        "val_accuracy": float(val_by_epoch[best_epoch - 1]),
+        "val_accuracy_vote": evaluation.accuracy(model, splits.x_val, splits.y_val, mirror_vote=True),
+        "seconds_to_val_91_37": results.seconds_to_target(run.seconds_per_epoch, val_by_epoch,
+                                                          models.TUTORIAL_BEST),
+        # Kept per epoch because this machine's epochs are not all alike (see chapter 12).
+        "seconds_by_epoch": [round(float(s), 2) for s in run.seconds_per_epoch],
+    }
+    if score_test:
+        one_view = evaluation.accuracy(model, splits.x_test, splits.y_test)
+        voted = evaluation.accuracy(model, splits.x_test, splits.y_test, mirror_vote=True)
+        row.update(test_accuracy_one_view=one_view, test_accuracy_vote=voted,
+                   test_accuracy=voted if settings["mirror_vote"] else one_view)
+    return row
+
+
+def tutorial_protocol_data(model_id: str, train_subset: int | None = None):
+    """The data as the tutorial of `model_id` trained and tested on it:
+    (x_train, y_train, x_test, y_test).
+
+    Every tutorial trains on the official 60,000 training images with no
+    validation split of its own, except the wide CNN's: `validation_split=0.2`
+    in Keras holds out the *last* 12,000 images, unshuffled, and trains on the
+    first 48,000. Every tutorial scales the pixels to [0, 1], except the wide
+    CNN's, which trains on the raw 0-255 values. `train_subset` keeps only the
+    first that many training images (quick runs).
+    """
+    if model_id not in models.TUTORIAL_SETTINGS:
+        raise ValueError(f"no tutorial protocol for {model_id!r}; choose one of: "
+                         f"{', '.join(models.TUTORIAL_SETTINGS)}.")
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist()
+    if model_id == "wide_cnn_bn":
+        x_train, y_train = x_train[:48000], y_train[:48000]
+        prepare = lambda images: np.asarray(images, dtype="float32")[..., None]  # noqa: E731
+    else:
+        prepare = data.scale_images
+    if train_subset is not None:
+        x_train, y_train = x_train[:train_subset], y_train[:train_subset]
+    return prepare(x_train), y_train, prepare(x_test), y_test
+
+
+def run_tutorial_protocol(model_id: str, seed: int, train_subset: int | None = None,
+                          epochs: int | None = None) -> dict:
+    """Train a tutorial's model as its tutorial did (`tutorial_protocol_data`,
+    its architecture as published (TUTORIAL_SETTINGS' "as_published"
+    arguments), Adam, its labels, epochs and batch size) and score the test
+    set after the last epoch, as every tutorial reported it. Returns the study row."""
+
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    x_train, y_train, x_test, y_test = tutorial_protocol_data(model_id, train_subset)
+    labels, epochs = settings["labels"], epochs or settings["epochs"]
+    training.set_seed(seed)
+    model = models.BUILDERS[model_id](**settings.get("as_published", {}))
+    training.compile_for(model, labels)
+    logger = training.epoch_logger(epochs)
+    history = model.fit(x_train, splitting.encode_labels(y_train, labels), epochs=epochs,
+                        batch_size=settings["batch_size"], verbose=0, callbacks=[logger])
+    _, test_accuracy = model.evaluate(x_test, splitting.encode_labels(y_test, labels),
+                                      batch_size=1024, verbose=0)
+    return {"model": model_id, "protocol": "tutorial", "seed": seed, "epochs": epochs,
+            "train_images": len(x_train), "train_seconds": round(logger.fit_seconds, 1),
+            "train_accuracy": float(history.history["accuracy"][-1]),
+            "test_accuracy": float(test_accuracy)}
+
+
+def run_book_protocol(model_id: str, splits: splitting.Splits, seed: int, epochs: int | None = None) -> dict:
+    """Train a tutorial's model as chapters 5-7 do (54,000 images, the
+    validation split held out, the tutorial's epochs and batch size) and
+    score the test set after the last epoch. Returns the study row."""
+    settings = models.TUTORIAL_SETTINGS[model_id]
+    epochs = epochs or settings["epochs"]
+    training.set_seed(seed)
+    run = training.train(models.build_model(model_id), splits, epochs, settings["batch_size"],
+                         settings["labels"])
+    _, test_accuracy = run.model.evaluate(splits.x_test, splitting.encode_labels(splits.y_test, settings["labels"]),
+                                          batch_size=1024, verbose=0)
+    return {"model": model_id, "protocol": "book", "seed": seed, "epochs": epochs,
+            "train_images": len(splits.x_train), "train_seconds": round(run.fit_seconds, 1),
+            "train_accuracy": run.last("accuracy"), "val_accuracy": run.last("val_accuracy"),
+            "test_accuracy": float(test_accuracy)}
+
