@@ -1,17 +1,17 @@
 """Putting trained models side by side, from their results files only: one
 run per model (`comparison_table`), and the spread over seeds that the
-study files of `scripts/run_studies.py` hold (`spread`, `reproduction_table`,
-`protocol_gaps`, `seed_points`, `plot_spread`); and the sampling error of
-an accuracy measured on a test set (`paired_difference`, `sd_bounds`)."""
+study files hold (`spread`, `reproduction_table`, `protocol_gaps`,
+`seed_points`). The intervals behind them are in `helpers.uncertainty`, the
+strip plot of the runs in `helpers.plots.plot_spread`."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from helpers import models, params
+from helpers import models, params, uncertainty
 
 
-def multiply_adds(model_ids) -> dict:
+def multiply_adds_by_model(model_ids) -> dict:
     """The forward-pass multiply-adds per image of each model, counted from its architecture."""
     return {model_id: int(params.multiply_adds(models.build_model(model_id)).sum())
             for model_id in model_ids}
@@ -35,7 +35,7 @@ def comparison_table(records: dict, names: dict, over_seeds: pd.DataFrame | None
     reported = results["reported_test_accuracy"].astype(float)
     table = pd.DataFrame({
         "parameters": results["params"],
-        "multiply-adds": pd.Series(multiply_adds(names)),
+        "multiply-adds": pd.Series(multiply_adds_by_model(names)),
         "epochs (tutorial's)": [f"{records[m]['epochs']} ({records[m]['tutorial_epochs']})"
                                 for m in names],
         "batch": results["batch_size"],
@@ -61,14 +61,12 @@ def spread(runs: pd.DataFrame, by="model", value="test_accuracy", order=None) ->
 
     `runs` has one row per training run. Returns one row per group, indexed by
     it: `n` runs, their `mean`, sample standard deviation `sd`, the half-width
-    `ci95` of the 95% t-interval of the mean (`studies.mean_and_interval`),
+    `ci95` of the 95% t-interval of the mean (`uncertainty.mean_and_interval`),
     and the `lowest` and `highest` run. With one run, sd and ci95 are NaN.
     `order` lists the groups to show, in that order (default: the column's
     categories if it is categorical, else the order of appearance); a group
     without runs gets n = 0 and NaN elsewhere.
     """
-    from helpers import studies
-
     if order is None:
         column = runs[by]
         order = list(column.cat.categories) if isinstance(column.dtype, pd.CategoricalDtype) \
@@ -79,7 +77,7 @@ def spread(runs: pd.DataFrame, by="model", value="test_accuracy", order=None) ->
         row = {"n": len(values), "mean": float("nan"), "sd": float("nan"), "ci95": float("nan"),
                "lowest": float("nan"), "highest": float("nan")}
         if len(values) >= 2:
-            row.update({k: v for k, v in studies.mean_and_interval(values).items() if k != "n"})
+            row.update({k: v for k, v in uncertainty.mean_and_interval(values).items() if k != "n"})
         elif len(values) == 1:
             row["mean"] = float(values[0])
         if len(values):
@@ -157,7 +155,7 @@ def protocol_gaps(study: dict, names: dict) -> pd.DataFrame:
       book's (the part of the gap the protocol explains), and `protocol se`,
       its standard error from the two sds, sqrt(sd_t²/n_t + sd_b²/n_b);
       `protocol t95`: how many standard errors a difference must reach to be
-      clear of luck at 95% (`studies.welch_critical_value`), and `protocol
+      clear of luck at 95% (`uncertainty.welch_critical_value`), and `protocol
       clear`: whether it does;
     - `left`: reported minus the mean under the tutorial's protocol, also in
       sds of those runs (`left / sd`); these two signs make the parts add up
@@ -165,7 +163,7 @@ def protocol_gaps(study: dict, names: dict) -> pd.DataFrame:
     - `rounding`: half a unit of the reported figure's last digit (see
       `rounding`);
     - `one more run up to`: the top of the 95% prediction interval of the
-      runs under the tutorial's protocol (`studies.prediction_interval`), and
+      runs under the tutorial's protocol (`uncertainty.prediction_interval`), and
       `beyond one more run`: the reported figure lies above it even if it was
       rounded up;
     - `above every run`: the reported figure beats all n runs under its own
@@ -174,8 +172,6 @@ def protocol_gaps(study: dict, names: dict) -> pd.DataFrame:
       more run like ours (of n + 1 such runs, each is the best with the same
       chance; rounding only lowers it).
     """
-    from helpers import studies
-
     tutorial_runs = protocol_runs(study, "tutorial")
     tutorial = spread(tutorial_runs, order=list(names))
     book = spread(protocol_runs(study, "book"), order=list(names))
@@ -186,8 +182,8 @@ def protocol_gaps(study: dict, names: dict) -> pd.DataFrame:
         if reported is None or t["n"] < 2 or b["n"] < 2:
             continue  # a split needs a spread under both protocols
         se = (t["sd"] ** 2 / t["n"] + b["sd"] ** 2 / b["n"]) ** 0.5
-        critical = studies.welch_critical_value(t["sd"], int(t["n"]), b["sd"], int(b["n"]))
-        one_more = studies.prediction_interval(
+        critical = uncertainty.welch_critical_value(t["sd"], int(t["n"]), b["sd"], int(b["n"]))
+        one_more = uncertainty.prediction_interval(
             tutorial_runs.loc[tutorial_runs["model"] == model_id, "test_accuracy"])
         rows[label] = {
             "reported": reported,
@@ -216,20 +212,6 @@ def rounding(reported: float) -> float:
     at least at whole percentage points (0.90, which Python keeps as 0.9)."""
     decimals = len(repr(float(reported)).split(".")[1].rstrip("0"))
     return 0.5 * 10.0 ** -max(decimals, 2)
-
-
-def chance_of_at_least(k: int, chances) -> float:
-    """The probability that at least `k` of some independent events happen,
-    each with its own chance (a Poisson binomial tail): e.g. that k of m
-    reported figures each top all the runs of their own reproduction."""
-    distribution = [1.0]  # distribution[j]: probability that j events happened so far
-    for p in chances:
-        if not 0 <= p <= 1:
-            raise ValueError(f"chances must lie in [0, 1], got {p}.")
-        distribution = [(distribution[j] if j < len(distribution) else 0.0) * (1 - p)
-                        + (distribution[j - 1] * p if j >= 1 else 0.0)
-                        for j in range(len(distribution) + 1)]
-    return float(sum(distribution[max(k, 0):]))
 
 
 # The two test accuracies that scripts/run_studies.py keeps for the book's own models.
@@ -263,81 +245,3 @@ def seed_points(reproduction: dict, book_seeds: dict, tutorial_names: dict, book
     return points.sort_values(["model", "seed"], kind="stable").reset_index(drop=True)
 
 
-def plot_spread(points: pd.DataFrame, by="model", value="test_accuracy", reported=None, ax=None,
-                jitter=0.2, seed=0, title=None):
-    """A strip plot: one row per group of `by`, one dot per run, jittered up
-    and down at random (a fixed `seed`) so that runs with equal or close
-    values stay visible, and a black bar at each group's mean ± sd. Row
-    labels give the number of runs; the legend entries (`ax.legend()` shows
-    them) are "one run", "mean ± sd" and, with `reported`, "tutorial's figure". `reported` maps groups to a figure to
-    mark with a black cross (a tutorial's). Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    summary = spread(points, by=by, value=value)
-    if summary.empty:
-        raise ValueError("no groups to plot: `points` is empty and its column has no categories.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.5 * len(summary) + 1.2), layout="constrained")
-    rng = np.random.default_rng(seed)
-    reported = reported or {}
-    for row, (group, stats) in enumerate(summary.iterrows()):
-        values = points.loc[points[by] == group, value].astype(float).to_numpy()
-        ax.scatter(values, row + rng.uniform(-jitter, jitter, len(values)), s=36, alpha=0.75,
-                   color=f"C{row % 10}", zorder=3)
-        if stats["n"] >= 2:
-            ax.errorbar(stats["mean"], row, xerr=stats["sd"], fmt="|", color="black", markersize=14,
-                        capsize=0, linewidth=1.2, zorder=2)
-        if reported.get(group) is not None:
-            ax.scatter(reported[group], row, marker="x", s=70, color="black", zorder=4,
-                       label="tutorial's figure" if not any(
-                           t.get_label() == "tutorial's figure" for t in ax.collections) else None)
-    # Legend entries for what every row shows, in neutral colours.
-    ax.scatter([], [], s=36, color="0.5", label="one run")
-    ax.plot([], [], color="black", marker="|", markersize=14, label="mean ± sd")
-    labels = [f"{group} ({'no runs yet' if n == 0 else f'{n} run' + ('s' if n > 1 else '')})"
-              for group, n in summary["n"].items()]
-    ax.set_yticks(range(len(summary)), labels)
-    ax.set_ylim(len(summary) - 0.5, -0.5)  # first group on top
-    ax.set_xlabel(value.replace("_", " "))
-    if title:
-        ax.set_title(title)
-    return ax
-
-
-def paired_difference(correct_a, correct_b, confidence=0.95) -> dict:
-    """The difference in accuracy between two models scored on the same
-    images, and its sampling error.
-
-    `correct_a` and `correct_b` say, image by image, whether each model got
-    it right. Images both got right, or both wrong, add nothing to the
-    difference; only those they disagree on do, so the interval is that of
-    the mean of the per-image differences (-1, 0 or +1): the normal
-    approximation, z * sd / sqrt(images). Returns `difference` (a - b),
-    `half_width` of its interval, `disagreements` (images) and `images`.
-    """
-    import numpy as np
-    from scipy import stats
-
-    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
-    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
-        raise ValueError(f"need two equally long sequences of per-image results, got shapes {a.shape} and {b.shape}.")
-    differences = a.astype(float) - b.astype(float)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    return {"difference": float(differences.mean()),
-            "half_width": float(z * differences.std(ddof=1) / np.sqrt(a.size)),
-            "disagreements": int((a != b).sum()), "images": int(a.size)}
-
-
-def sd_bounds(n: int, confidence=0.95) -> tuple:
-    """How far the sd of `n` runs can be from the true one: the factors
-    (low, high) such that measured sd x low ... measured sd x high is the
-    `confidence` interval of the true sd (chi-squared, normal runs assumed)."""
-    from scipy import stats
-
-    if n < 2:
-        raise ValueError(f"an sd needs at least two runs, got {n}.")
-    tail = (1 - confidence) / 2
-    return (float(((n - 1) / stats.chi2.ppf(1 - tail, n - 1)) ** 0.5),
-            float(((n - 1) / stats.chi2.ppf(tail, n - 1)) ** 0.5))

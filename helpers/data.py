@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.backend import keras_module
+
 CLASS_NAMES = (
     "T-shirt/top",
     "Trouser",
@@ -211,7 +213,7 @@ def keras_home() -> Path:
 
 def download_with_keras(names, subdir: str, origin: str):
     """Download the named files into Keras' cache (keras_home() / subdir)."""
-    import keras  # imported here so that reading local files never needs Keras
+    keras = keras_module()  # here, so that reading local files never needs Keras
 
     for name in names:
         keras.utils.get_file(
@@ -412,7 +414,7 @@ def load_mnist(download: bool = True):
 
 def download_mnist_npz():
     """Download Keras' mnist.npz into its cache; Keras checks the SHA-256."""
-    import keras
+    keras = keras_module()
 
     keras.utils.get_file(MNIST_NPZ, origin=KERAS_ORIGIN + MNIST_NPZ, file_hash=MNIST_NPZ_SHA256,
                          cache_dir=str(keras_home()), cache_subdir="datasets")

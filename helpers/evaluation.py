@@ -44,6 +44,12 @@ def predict_classes(model, images, batch_size=1024, with_probabilities=False, mi
     return (classes, probabilities) if with_probabilities else classes
 
 
+def accuracy(model, images, labels, mirror_vote=False) -> float:
+    """The share of `images` whose predicted class (`predict_classes`) is their label."""
+    predicted = predict_classes(model, images, mirror_vote=mirror_vote)
+    return float(np.mean(predicted == np.asarray(labels)))
+
+
 def most_confused(matrix, class_names=data.CLASS_NAMES, top=5):
     """The `top` largest confusions of a confusion matrix: a table with one row
     per (true class, predicted class) pair, most frequent first, indexed by

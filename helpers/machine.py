@@ -6,6 +6,8 @@ import os
 import platform
 from pathlib import Path
 
+from helpers.backend import keras_module
+
 
 def device_description() -> str:
     """CPU model and core count, or the GPU(s) TensorFlow sees."""
@@ -34,7 +36,7 @@ def cpu_description() -> str:
 
 def library_versions() -> dict:
     """Keras' backend and version and TensorFlow's version (None without TensorFlow)."""
-    import keras
+    keras = keras_module()
 
     try:
         import tensorflow as tf

@@ -8,8 +8,10 @@ each tutorial trained with, and the test accuracy it reported, are in
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from helpers.backend import keras_module
+
+keras = keras_module()
+layers = keras.layers
 
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10

@@ -6,6 +6,9 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+
+from helpers import compare, conv
 
 
 def use_book_style():
@@ -125,8 +128,6 @@ def draw_matrix(ax, values, title=None, border=(0, 0, 0, 0), highlight=None, hid
 
 def _panel_widths(image, kernel, stride, padding):
     """Relative widths of the input, kernel and output panels: one unit a cell."""
-    from helpers import conv
-
     image, kernel = np.asarray(image), np.asarray(kernel)
     padded = image.shape[1] + sum(conv.padding_amounts(image.shape[1], kernel.shape[1], stride, padding))
     out = conv.output_size(image.shape[1], kernel.shape[1], stride, padding)
@@ -135,8 +136,6 @@ def _panel_widths(image, kernel, stride, padding):
 
 def _convolution_frame(axes, image, kernel, stride, padding, step):
     """Draw input (padded), kernel and output with the window at position `step`."""
-    from helpers import conv
-
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
     (sh, sw), (kh, kw) = conv.as_pair(stride, "stride"), kernel.shape
     (top, bottom), (left, right) = (conv.padding_amounts(n, k, s, padding)
@@ -160,8 +159,6 @@ def convolution_steps(image, kernel, stride=1, padding="valid", steps=None):
     """A figure with one row per step of a convolution: the window on the input,
     the kernel, and the output filled in up to that step. Default steps: the
     first two and the last."""
-    from helpers import conv
-
     n_out = np.prod(conv.conv2d(image, kernel, stride=stride, padding=padding).shape)
     steps = (0, 1, n_out - 1) if steps is None else steps
     if any(not 0 <= s < n_out for s in steps):
@@ -180,8 +177,6 @@ def animate_convolution(image, kernel, stride=1, padding="valid", interval=700):
     """A matplotlib animation of the kernel sliding over the image, one frame
     per output cell. Show it with IPython.display.HTML(anim.to_jshtml())."""
     from matplotlib.animation import FuncAnimation
-
-    from helpers import conv
 
     n_out = int(np.prod(conv.conv2d(image, kernel, stride=stride, padding=padding).shape))
     widths = _panel_widths(image, kernel, stride, padding)
@@ -337,3 +332,43 @@ def plot_accuracy_against_time(histories, title=None):
     ax.set(xlabel="training time (minutes, cumulative)", ylabel="validation accuracy", title=title)
     ax.legend(loc="lower right")
     return fig
+
+
+def plot_spread(points: pd.DataFrame, by="model", value="test_accuracy", reported=None, ax=None,
+                jitter=0.2, seed=0, title=None):
+    """A strip plot: one row per group of `by`, one dot per run, jittered up
+    and down at random (a fixed `seed`) so that runs with equal or close
+    values stay visible, and a black bar at each group's mean ± sd. Row
+    labels give the number of runs; the legend entries (`ax.legend()` shows
+    them) are "one run", "mean ± sd" and, with `reported`, "tutorial's figure". `reported` maps groups to a figure to
+    mark with a black cross (a tutorial's). Returns the axes.
+    """
+    summary = compare.spread(points, by=by, value=value)
+    if summary.empty:
+        raise ValueError("no groups to plot: `points` is empty and its column has no categories.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.5 * len(summary) + 1.2), layout="constrained")
+    rng = np.random.default_rng(seed)
+    reported = reported or {}
+    for row, (group, stats) in enumerate(summary.iterrows()):
+        values = points.loc[points[by] == group, value].astype(float).to_numpy()
+        ax.scatter(values, row + rng.uniform(-jitter, jitter, len(values)), s=36, alpha=0.75,
+                   color=f"C{row % 10}", zorder=3)
+        if stats["n"] >= 2:
+            ax.errorbar(stats["mean"], row, xerr=stats["sd"], fmt="|", color="black", markersize=14,
+                        capsize=0, linewidth=1.2, zorder=2)
+        if reported.get(group) is not None:
+            ax.scatter(reported[group], row, marker="x", s=70, color="black", zorder=4,
+                       label="tutorial's figure" if not any(
+                           t.get_label() == "tutorial's figure" for t in ax.collections) else None)
+    # Legend entries for what every row shows, in neutral colours.
+    ax.scatter([], [], s=36, color="0.5", label="one run")
+    ax.plot([], [], color="black", marker="|", markersize=14, label="mean ± sd")
+    labels = [f"{group} ({'no runs yet' if n == 0 else f'{n} run' + ('s' if n > 1 else '')})"
+              for group, n in summary["n"].items()]
+    ax.set_yticks(range(len(summary)), labels)
+    ax.set_ylim(len(summary) - 0.5, -0.5)  # first group on top
+    ax.set_xlabel(value.replace("_", " "))
+    if title:
+        ax.set_title(title)
+    return ax

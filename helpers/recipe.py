@@ -7,7 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import training
+from helpers.backend import keras_module
 from helpers.splitting import Splits
+
+keras = keras_module()
 
 
 def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction=0.1):
@@ -18,8 +21,6 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction=0
     The warm-up lets batch normalisation settle its statistics before the large
     steps; the decay lets the weights settle into a minimum at the end.
     """
-    import keras
-
     if total_steps < 2 or not 0 < warmup_fraction < 1 or peak_learning_rate <= 0:
         raise ValueError(
             f"need total_steps >= 2, 0 < warmup_fraction < 1 and a positive peak learning "
@@ -41,19 +42,16 @@ def train_with_recipe(model, splits: Splits, epochs: int, batch_size: int, peak_
     best validation epoch. With a `constant_learning_rate` (the ablation of
     chapter 11), AdamW keeps that rate at every step instead of the schedule.
 
-    Returns (Keras' History, the epoch logger), as `training.fit` does;
-    `results.record_recipe_run` tests the model and writes its results file
-    from them.
+    Returns the `training.TrainingRun`; `results.record_recipe_run` tests
+    the model and writes its results file from it.
     """
-    import keras
-
     steps = epochs * int(np.ceil(len(splits.x_train) / batch_size))
     if constant_learning_rate is not None and not constant_learning_rate > 0:
         raise ValueError(f"constant_learning_rate must be positive (or None for the schedule), "
                          f"got {constant_learning_rate}.")
     rate = constant_learning_rate or warmup_cosine(peak_learning_rate, steps)
     optimizer = keras.optimizers.AdamW(rate, weight_decay=weight_decay)
-    training.compile_for(model, "one-hot", optimizer, label_smoothing=label_smoothing)
     stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
                                             restore_best_weights=True)
-    return training.fit(model, splits, epochs, batch_size, "one-hot", callbacks=[stopper, *extra_callbacks])
+    return training.train(model, splits, epochs, batch_size, "one-hot", optimizer, label_smoothing,
+                          callbacks=[stopper, *extra_callbacks])

@@ -12,11 +12,57 @@ import datetime
 import json
 from importlib import resources
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
-from helpers import evaluation, machine, training
+from helpers import evaluation, machine, models, training
 from helpers.splitting import Splits
+
+
+class RunRecord(TypedDict, total=False):
+    """A trained model's results file, as `record_run` and `record_recipe_run`
+    write it and `read_result` returns it. `_write_stamped` adds the machine
+    (`device`), the library versions and the `date`."""
+
+    model: str
+    params: int
+    epochs: int
+    tutorial_epochs: int
+    batch_size: int
+    seed: int
+    labels: str
+    train_images: int
+    validation_images: int
+    train_seconds: float
+    seconds_per_epoch: float
+    train_accuracy: float
+    val_accuracy: float
+    test_accuracy: float
+    test_loss: float
+    reported_test_accuracy: float | None
+    reported_train_accuracy: float | None
+    history: dict  # Keras' per-epoch lists, and "seconds"
+    quick: bool
+    # The book's own models (record_recipe_run) add:
+    planned_epochs: int
+    best_epoch: int
+    recipe: dict
+    selection: str
+    test_accuracy_one_view: float
+    mirror_vote: bool
+    runs: list  # each seed's RUN_FIELDS
+    this_run: dict
+    target_val_accuracy: float
+    seconds_to_val_91_37: float | None
+    seconds_by_epoch: list
+    device: str
+    date: str
+
+
+# The fields without which a results file is not written.
+REQUIRED_FIELDS = ("model", "params", "epochs", "batch_size", "train_seconds", "seconds_per_epoch",
+                   "train_accuracy", "val_accuracy", "test_accuracy", "test_loss", "reported_test_accuracy")
 
 
 def project_root(start=None) -> Path | None:
@@ -38,9 +84,7 @@ def results_dir(quick: bool, dataset="fashion_mnist", start=None) -> Path:
 
 def write_results(record: dict, quick: bool, start=None) -> Path:
     """Write one model's results as JSON, named after record["model"]."""
-    required = {"model", "params", "epochs", "batch_size", "train_seconds", "seconds_per_epoch",
-                "train_accuracy", "val_accuracy", "test_accuracy", "test_loss", "reported_test_accuracy"}
-    missing = required - set(record)
+    missing = set(REQUIRED_FIELDS) - set(record)
     if missing:
         raise ValueError(f"the results record lacks {', '.join(sorted(missing))}.")
     return _write_stamped(record["model"], record, quick, start)
@@ -78,8 +122,8 @@ def shipped_dir(dataset="fashion_mnist") -> Path:
 
 
 def read_result(model_id, quick=False, dataset="fashion_mnist", start=None, fallback=True,
-                verbose=True) -> dict:
-    """One model's results file as a dict, and (with `verbose`) a line saying where it came from.
+                verbose=True) -> RunRecord:
+    """One model's results file (a `RunRecord`), and (with `verbose`) a line saying where it came from.
 
     It prefers a file that a run in this runtime wrote (results/<dataset>/,
     or results/quick/<dataset>/ with `quick`); without one, and with
@@ -87,8 +131,6 @@ def read_result(model_id, quick=False, dataset="fashion_mnist", start=None, fall
     that a chapter runs alone on a fresh runtime. Raises FileNotFoundError,
     naming the chapter that writes the file, when neither exists.
     """
-    from helpers import models
-
     path = results_dir(quick, dataset, start=start) / f"{model_id}.json"
     shipped = shipped_dir(dataset) / f"{model_id}.json"
     if path.is_file():
@@ -149,28 +191,26 @@ def read_results(model_ids, quick=False, dataset="fashion_mnist", start=None, fa
     return pd.DataFrame(records).set_index("model")
 
 
-def record_run(model_id, model, splits: Splits, history, logger, batch_size: int, seed: int,
-               test_loss: float, test_accuracy: float) -> dict:
+def record_run(model_id, run: training.TrainingRun, splits: Splits, batch_size: int, seed: int,
+               test_loss: float, test_accuracy: float) -> RunRecord:
     """Write the results file of one tutorial model trained and tested as its chapter shows.
 
-    `history` is the History that `model.fit` returned and `logger` the
-    `training.epoch_logger` that watched the same run (each epoch's seconds
-    and those of the whole fit); `test_loss` and `test_accuracy` are what
+    `run` is the `training.TrainingRun` of the training (for a `model.fit`
+    call in a cell, `TrainingRun.from_fit(history, logger)`); `test_loss`
+    and `test_accuracy` are what
     `model.evaluate` gave on the test split. The run counts as *quick*
     (`is_quick_run`), and goes to results/quick/, if it used fewer than all
     60,000 training images, fewer epochs than the tutorial's
     (`models.TUTORIAL_SETTINGS`) or another batch size. Returns the record as
     saved: the per-epoch history, the machine and library versions included.
     """
-    from helpers import models
-
     settings = models.TUTORIAL_SETTINGS[model_id]
-    per_epoch = training.history_with_seconds(history, logger)
-    epochs = len(per_epoch["loss"])
+    per_epoch = {**run.history, "seconds": run.seconds_per_epoch}
+    epochs = run.epochs
     quick = is_quick_run(model_id, splits, epochs, batch_size)
     record = {
         "model": model_id,
-        "params": model.count_params(),
+        "params": run.model.count_params(),
         "epochs": epochs,
         "tutorial_epochs": settings["epochs"],
         "batch_size": batch_size,
@@ -178,9 +218,9 @@ def record_run(model_id, model, splits: Splits, history, logger, batch_size: int
         "labels": settings["labels"],
         "train_images": len(splits.x_train),
         "validation_images": len(splits.x_val),
-        "train_seconds": round(logger.fit_seconds, 1),
-        "seconds_per_epoch": round(logger.fit_seconds / epochs, 1),
-        "train_accuracy": float(per_epoch["accuracy"][-1]),  # last epoch, as Keras reports it
+        "train_seconds": round(run.fit_seconds, 1),
+        "seconds_per_epoch": round(run.fit_seconds / epochs, 1),
+        "train_accuracy": run.last("accuracy"),  # last epoch, as Keras reports it
         "val_accuracy": float(per_epoch["val_accuracy"][-1]),
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
@@ -199,26 +239,39 @@ def _rounded_history(per_epoch: dict) -> dict:
 
 
 def is_quick_run(model_id, splits: Splits, epochs: int, batch_size: int) -> bool:
-    """True unless the run used all 60,000 training images (training plus
-    validation), at least the tutorial's epochs and the tutorial's batch size."""
-    from helpers import models
-
-    settings = models.TUTORIAL_SETTINGS[model_id]
+    """The one rule for a quick run: True unless the run used all 60,000
+    training images (training plus validation), at least the full run's
+    epochs and its batch size (the tutorial's, `models.TUTORIAL_SETTINGS`, or
+    the book's recipe, `models.BOOK_SETTINGS`, for the book's own models)."""
+    full = {**models.TUTORIAL_SETTINGS, **models.BOOK_SETTINGS}
+    if model_id not in full:
+        raise ValueError(f"no full settings for {model_id!r}; choose one of: {', '.join(full)}.")
+    settings = full[model_id]
     return (len(splits.x_train) + len(splits.x_val) < 60000 or epochs < settings["epochs"]
             or batch_size != settings["batch_size"])
+
+
+def seconds_to_target(seconds_by_epoch, accuracy_by_epoch, target: float):
+    """Training seconds until an accuracy first reached `target` (None if it
+    never did), read off a run's per-epoch history."""
+    elapsed = np.cumsum(seconds_by_epoch)
+    for seconds, accuracy in zip(elapsed, accuracy_by_epoch):
+        if accuracy >= target:
+            return round(float(seconds), 1)
+    return None
 
 
 # What a results file keeps of each seed's run of a recipe.
 RUN_FIELDS = ("seed", "test_accuracy", "test_accuracy_one_view", "val_accuracy", "train_seconds")
 
 
-def record_recipe_run(model_id, model, splits: Splits, history, logger, settings: dict, seed: int,
-                      full_epochs: int, seed_runs=None):
+def record_recipe_run(model_id, run: training.TrainingRun, splits: Splits, settings: dict, seed: int,
+                      seed_runs=None) -> RunRecord:
     """Test a model trained with the book's recipe and write its results file.
 
-    `history` and `logger` are the History of `model.fit` and the
-    `training.epoch_logger` that watched it (as chapter 11 trains the book's
-    CNN, or as `recipe.train_with_recipe` returns them); the run kept the
+    `run` is the `training.TrainingRun` (chapter 11 trains the book's CNN in
+    its cells and takes `TrainingRun.from_fit`; `recipe.train_with_recipe`
+    returns one); the run kept the
     weights of its best validation epoch (early stopping). The test set is
     predicted once, at the end: with `settings["mirror_vote"]` for the test
     accuracy, and with one view per image beside it. The clock reads the
@@ -226,17 +279,16 @@ def record_recipe_run(model_id, model, splits: Splits, history, logger, settings
     the end of the first epoch whose validation accuracy reached
     models.TUTORIAL_BEST (0.9137).
 
-    A full run (all 60,000 images, at least `full_epochs` epochs) is one of
+    A full run (not `is_quick_run`) is one of
     several seeds of the same recipe: `seed_runs` are the study's rows for
     every seed (see helpers.studies; each with the RUN_FIELDS), and the
     file's `test_accuracy` and `test_accuracy_one_view` become their means,
     with `runs` listing them and `this_run` the run just trained. A quick run
     stands alone: `runs` is the run itself. Returns the record as saved.
     """
-    from helpers import models, studies
-
     mirror_vote = bool(settings.get("mirror_vote", False))
-    per_epoch = training.history_with_seconds(history, logger)
+    model = run.model
+    per_epoch = {**run.history, "seconds": run.seconds_per_epoch}
     best_epoch = int(np.argmax(per_epoch["val_accuracy"])) + 1  # the weights the model ends with
     y_test = np.asarray(splits.y_test)
     one_view = evaluation.predict_probabilities(model, splits.x_test)
@@ -244,13 +296,13 @@ def record_recipe_run(model_id, model, splits: Splits, history, logger, settings
     # Plain cross-entropy of the probabilities used (no label smoothing).
     test_loss = -np.mean(np.log(np.clip(voted[np.arange(len(y_test)), y_test], 1e-7, 1.0)))
     epochs_run = len(per_epoch["loss"])
-    quick = len(splits.x_train) + len(splits.x_val) < 60000 or settings["epochs"] < full_epochs
+    quick = is_quick_run(model_id, splits, settings["epochs"], settings["batch_size"])
     this_run = {
         "seed": seed,
         "test_accuracy": float(np.mean(voted.argmax(axis=1) == y_test)),
         "test_accuracy_one_view": float(np.mean(one_view.argmax(axis=1) == y_test)),
         "val_accuracy": float(per_epoch["val_accuracy"][best_epoch - 1]),
-        "train_seconds": round(logger.fit_seconds, 1),
+        "train_seconds": round(run.fit_seconds, 1),
     }
     runs = [this_run] if quick else [{field: run[field] for field in RUN_FIELDS} for run in seed_runs or []]
     if not quick and len(runs) < 2:
@@ -271,7 +323,7 @@ def record_recipe_run(model_id, model, splits: Splits, history, logger, settings
         "train_images": len(splits.x_train),
         "validation_images": len(splits.x_val),
         "train_seconds": this_run["train_seconds"],
-        "seconds_per_epoch": round(logger.fit_seconds / epochs_run, 1),
+        "seconds_per_epoch": round(run.fit_seconds / epochs_run, 1),
         "train_accuracy": float(per_epoch["accuracy"][best_epoch - 1]),
         "val_accuracy": this_run["val_accuracy"],
         # Over the seeds of a full run; a quick run's own.
@@ -284,9 +336,9 @@ def record_recipe_run(model_id, model, splits: Splits, history, logger, settings
         "reported_test_accuracy": None,
         "reported_train_accuracy": None,
         "target_val_accuracy": models.TUTORIAL_BEST,
-        "seconds_to_val_91_37": studies.seconds_to_target(logger.seconds, per_epoch["val_accuracy"],
+        "seconds_to_val_91_37": seconds_to_target(run.seconds_per_epoch, per_epoch["val_accuracy"],
                                                           models.TUTORIAL_BEST),
-        "seconds_by_epoch": [round(float(x), 1) for x in np.cumsum(logger.seconds)],
+        "seconds_by_epoch": [round(float(x), 1) for x in np.cumsum(run.seconds_per_epoch)],
         "history": _rounded_history(per_epoch),
         "quick": quick,
     }

@@ -43,7 +43,7 @@ TUTORIAL_BATCH_SIZE = 32  # Keras' default, which the tutorials' fit() calls lea
 
 
 @dataclass
-class Run:
+class PreparedRun:
     """A compiled model and the arrays it trains and validates on."""
 
     model: object
@@ -54,26 +54,26 @@ class Run:
     batch_size: int = TUTORIAL_BATCH_SIZE
 
 
-def tutorial_pattern(model, raw: splitting.Splits) -> Run:
+def tutorial_pattern(model, raw: splitting.Splits) -> PreparedRun:
     """Prepare a run as the tutorials do, from raw uint8 images: add the
     channel axis, divide by 255.0 (which gives float64), compile with Keras'
     defaults (one step per call) and keep the default batch size."""
     x_train = raw.x_train.reshape(-1, 28, 28, 1) / 255.0
     x_val = raw.x_val.reshape(-1, 28, 28, 1) / 255.0
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return Run(model, x_train, raw.y_train, x_val, raw.y_val)
+    return PreparedRun(model, x_train, raw.y_train, x_val, raw.y_val)
 
 
 def helper_run(model, splits: splitting.Splits, steps_per_execution=training.STEPS_PER_EXECUTION,
-               batch_size=TUTORIAL_BATCH_SIZE) -> Run:
+               batch_size=TUTORIAL_BATCH_SIZE) -> PreparedRun:
     """Prepare a run as `training.train` does: float32 inputs, compiled by
     `training.compile_for` with `steps_per_execution` steps per call."""
     training.compile_for(model, steps_per_execution=steps_per_execution)
-    return Run(model, splits.x_train, splits.y_train, splits.x_val, splits.y_val, batch_size)
+    return PreparedRun(model, splits.x_train, splits.y_train, splits.x_val, splits.y_val, batch_size)
 
 
 def interleaved_training(runs: dict, epochs: int, seed: int) -> dict:
-    """Train every run of `runs` (name -> `Run`) for `epochs` epochs, one
+    """Train every run of `runs` (name -> `PreparedRun`) for `epochs` epochs, one
     epoch of each in turn: the first epoch of every run, then the second of
     every run, and so on (A, B, C, A, B, C, ...).
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers import data
+from helpers.backend import keras_module
 
 
 def stratified_split(labels, size, seed=0):
@@ -26,7 +27,8 @@ def stratified_split(labels, size, seed=0):
         raise ValueError(f"size must be a non-negative integer, got {size!r}.")
     if size % len(classes):
         raise ValueError(f"size {size} is not a multiple of the {len(classes)} classes present; "
-                         f"use for example {size - size % len(classes)} or {size + len(classes) - size % len(classes)}.")
+                         "use for example "
+                         f"{size - size % len(classes)} or {size + len(classes) - size % len(classes)}.")
     per_class = size // len(classes)
     rng = np.random.default_rng(seed)
     picked = []
@@ -87,7 +89,7 @@ def encode_labels(labels, encoding):
     if encoding == "integer":
         return labels
     if encoding == "one-hot":
-        import keras
+        keras = keras_module()
 
         return keras.utils.to_categorical(labels, data.NUM_CLASSES)
     raise ValueError(f"labels must be 'integer' or 'one-hot', got {encoding!r}.")

@@ -1,5 +1,5 @@
-"""Training the book's models with Keras: seeds, compiling, fitting with one
-line per epoch, and testing.
+"""Training the book's models with Keras: seeds, compiling, and one way to
+train (`train`), which prints one line per epoch and returns a `TrainingRun`.
 
 The chapters show the Keras calls themselves where a model is introduced;
 these helpers repeat them for the later chapters that train many models.
@@ -8,8 +8,12 @@ these helpers repeat them for the later chapters that train many models.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
+from helpers.backend import keras_module
 from helpers.splitting import Splits, encode_labels
+
+keras = keras_module()
 
 
 def set_seed(seed: int, deterministic_ops: bool = False):
@@ -26,8 +30,6 @@ def set_seed(seed: int, deterministic_ops: bool = False):
     and some GPU operations have no deterministic kernel, so TensorFlow
     stops with an UnimplementedError where a model uses one.
     """
-    import keras
-
     if not isinstance(deterministic_ops, bool):
         raise ValueError(f"deterministic_ops must be True or False, got {deterministic_ops!r}.")
     keras.utils.set_random_seed(seed)
@@ -58,8 +60,6 @@ def compile_for(model, labels="integer", optimizer="adam", steps_per_execution=S
     turns the targets into 1 - s + s/10 for the true class and s/10 for the
     others.
     """
-    import keras
-
     losses = {"integer": "sparse_categorical_crossentropy", "one-hot": "categorical_crossentropy"}
     if labels not in losses:
         raise ValueError(f"labels must be 'integer' or 'one-hot', got {labels!r}.")
@@ -75,41 +75,56 @@ def compile_for(model, labels="integer", optimizer="adam", steps_per_execution=S
                   steps_per_execution=steps_per_execution)
 
 
-def train(model, splits: Splits, epochs: int, batch_size: int, labels="integer",
-          steps_per_execution=STEPS_PER_EXECUTION):
-    """Compile with Adam and the loss that matches the labels, then `fit`.
+@dataclass
+class TrainingRun:
+    """What one training run gives back, whichever way it was trained.
+
+    `history` holds Keras' per-epoch lists (`loss`, `accuracy`, `val_loss`,
+    `val_accuracy`), `seconds_per_epoch` each epoch's wall-clock seconds
+    (its pass over the validation images included) and `fit_seconds` those
+    of the whole `fit`.
+    """
+
+    model: object
+    history: dict
+    seconds_per_epoch: list
+    fit_seconds: float
+
+    @classmethod
+    def from_fit(cls, history, logger) -> TrainingRun:
+        """The run of a `model.fit` call made in a notebook cell: the History
+        it returned and the `epoch_logger` that watched it."""
+        return cls(history.model, dict(history.history), list(logger.seconds), logger.fit_seconds)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.seconds_per_epoch)
+
+    def last(self, metric: str) -> float:
+        """A metric after the last epoch, e.g. run.last("val_accuracy")."""
+        if metric not in self.history:
+            raise KeyError(f"this run recorded no {metric!r}; it has {', '.join(self.history)}.")
+        return float(self.history[metric][-1])
+
+
+def train(model, splits: Splits, epochs: int, batch_size: int, labels="integer", optimizer="adam",
+          label_smoothing=0.0, callbacks=(), steps_per_execution=STEPS_PER_EXECUTION) -> TrainingRun:
+    """Compile `model` (`compile_for`), then `fit` it on the training split,
+    validated on the validation split, printing one line per epoch: the one
+    way the helpers train, as the chapters that introduce the models do in
+    their cells.
 
     `labels` is "integer" (sparse categorical cross-entropy) or "one-hot"
-    (categorical cross-entropy, labels converted here). Returns (history,
-    seconds spent in fit): the history as `history_with_seconds` gives it.
+    (categorical cross-entropy; the labels are converted here). Seed first
+    (`set_seed`), before the model is built, for a run you can repeat.
     """
-    compile_for(model, labels, steps_per_execution=steps_per_execution)
-    history, logger = fit(model, splits, epochs, batch_size, labels)
-    return history_with_seconds(history, logger), logger.fit_seconds
-
-
-def fit(model, splits: Splits, epochs: int, batch_size: int, labels="integer", callbacks=()):
-    """`model.fit` on the training split, validated on the validation split,
-    printing one line per epoch: the one way the helpers feed data to Keras,
-    as the chapters that introduce the models do in their cells.
-
-    The model must be compiled for `labels` ("integer" or "one-hot"; the
-    labels are converted here). Returns (Keras' History, the `epoch_logger`
-    that watched the run), the two things the results files are written from.
-    """
+    compile_for(model, labels, optimizer, steps_per_execution, label_smoothing)
     y_train, y_val = (encode_labels(y, labels) for y in (splits.y_train, splits.y_val))
     logger = epoch_logger(epochs)
     history = model.fit(splits.x_train, y_train, validation_data=(splits.x_val, y_val),
                         epochs=epochs, batch_size=batch_size, verbose=0,
                         callbacks=[logger, *callbacks])
-    return history, logger
-
-
-def history_with_seconds(history, logger):
-    """Keras' per-epoch lists of a run (`history.history`) plus "seconds",
-    the wall-clock time of each epoch (validation included) that `logger`
-    kept."""
-    return {**history.history, "seconds": list(logger.seconds)}
+    return TrainingRun.from_fit(history, logger)
 
 
 def epoch_logger(epochs):
@@ -118,8 +133,6 @@ def epoch_logger(epochs):
     It keeps each epoch's wall-clock seconds in its `seconds` list, and the
     seconds of the whole `fit` in `fit_seconds` once training ends.
     """
-    import keras
-
     class EpochLine(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
@@ -142,20 +155,3 @@ def epoch_logger(epochs):
             print(f"epoch {epoch + 1:>2}/{epochs}  {self.seconds[-1]:5.1f} s  {metrics}", flush=True)
 
     return EpochLine()
-
-
-def train_and_test(model_id, splits: Splits, epochs: int, batch_size: int, seed: int):
-    """Seed, build, train and test one of the book's models, writing nothing.
-
-    Uses the loss that matches the tutorial's labels. Returns (model, history,
-    seconds spent in fit, test loss, test accuracy).
-    """
-    from helpers import models
-
-    labels = models.TUTORIAL_SETTINGS[model_id]["labels"]
-    set_seed(seed)
-    model = models.build_model(model_id)
-    history, seconds = train(model, splits, epochs, batch_size, labels=labels)
-    y_test = encode_labels(splits.y_test, labels)
-    test_loss, test_accuracy = model.evaluate(splits.x_test, y_test, batch_size=1024, verbose=0)
-    return model, history, seconds, float(test_loss), float(test_accuracy)

@@ -1,4 +1,4 @@
-"""Run the book's multi-run studies (helpers/studies.py) and write their results files.
+"""Run the book's multi-run studies (bookkit/studies.py) and write their results files.
 
     python scripts/run_studies.py --full            # everything, in order (hours)
     python scripts/run_studies.py --full development seeds
@@ -28,7 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers import models, results, splitting, studies  # noqa: E402
+from bookkit import studies  # noqa: E402
+from helpers import models, results, splitting, uncertainty  # noqa: E402
+from helpers import studies as chapter_study  # noqa: E402
 
 STAGES = ("development", "seeds", "reproduction", "ablation")
 STUDY_FIELDS = ("selected", "frozen_variant", "selection")
@@ -67,14 +69,14 @@ class Study:
 def development(splits, quick: bool):
     """Every development variant on the development seed, validation only."""
     study = Study("book_cnn_development", quick, summarise=lambda runs: runs)
-    for name, changes in studies.DEVELOPMENT_VARIANTS.items():
+    for name, changes in chapter_study.DEVELOPMENT_VARIANTS.items():
         if study.has(variant=name):
             continue
         model_arguments, settings = studies.variant_settings(changes)
         row = studies.run_recipe("book_cnn", splits, studies.DEVELOPMENT_SEED, model_arguments, settings,
                                  score_test=False, epochs=QUICK["epochs"] if quick else None)
         study.add({"variant": name, **row})
-    frozen = studies.select_recipe(study.runs)
+    frozen = chapter_study.select_recipe(study.runs)
     study.save(selected=frozen)
     print(f"frozen recipe: {frozen}")
     return frozen
@@ -82,9 +84,9 @@ def development(splits, quick: bool):
 
 def seeds(splits, quick: bool, frozen: str):
     """The frozen recipe of the book's CNN, and the book's dense network, on the test seeds."""
-    test_seeds = studies.TEST_SEEDS[:QUICK["seeds"]] if quick else studies.TEST_SEEDS
+    test_seeds = chapter_study.TEST_SEEDS[:QUICK["seeds"]] if quick else chapter_study.TEST_SEEDS
     study = Study("book_seeds", quick, summarise=summarise_seeds)
-    model_arguments, settings = studies.variant_settings(studies.DEVELOPMENT_VARIANTS[frozen])
+    model_arguments, settings = studies.variant_settings(chapter_study.DEVELOPMENT_VARIANTS[frozen])
     plans = {"book_cnn": (model_arguments, settings),
              "book_dense": ({}, models.BOOK_SETTINGS["book_dense"])}
     for model_id, (arguments, model_settings) in plans.items():
@@ -104,7 +106,7 @@ def summarise_seeds(runs):
         row = {"model": model_id, "seeds": [run["seed"] for run in mine]}
         for field in ("val_accuracy", "test_accuracy_one_view", "test_accuracy_vote", "train_seconds"):
             if len(mine) >= 2:
-                row[field] = studies.mean_and_interval([run[field] for run in mine])
+                row[field] = uncertainty.mean_and_interval([run[field] for run in mine])
         rows.append(row)
     return rows
 
@@ -181,7 +183,7 @@ def summarise_reproduction(runs):
             if not mine:
                 continue
             accuracies = [run["test_accuracy"] for run in mine]
-            spread = studies.mean_and_interval(accuracies) if len(mine) >= 2 else None
+            spread = uncertainty.mean_and_interval(accuracies) if len(mine) >= 2 else None
             rows.append({
                 "model": model_id, "protocol": protocol, "seeds": [run["seed"] for run in mine],
                 "test_accuracy_mean": spread["mean"] if spread else accuracies[0],
@@ -198,10 +200,10 @@ def ablation(splits, quick: bool, frozen: str):
     (the frozen recipe's own runs on those seeds are in book_seeds)."""
     ablation_seeds = studies.ABLATION_SEEDS[:QUICK["seeds"]] if quick else studies.ABLATION_SEEDS
     study = Study("book_cnn_ablation", quick, summarise=lambda runs: runs)
-    base = studies.DEVELOPMENT_VARIANTS[frozen]
+    base = chapter_study.DEVELOPMENT_VARIANTS[frozen]
     # Seed by seed, so that an interrupted study already has every ingredient once.
     for seed in ablation_seeds:
-        for name, changes in studies.ABLATIONS.items():
+        for name, changes in chapter_study.ABLATIONS.items():
             model_arguments, settings = studies.variant_settings(changes, base=base)
             if not study.has(ablation=name, seed=seed):
                 row = studies.run_recipe("book_cnn", splits, seed, model_arguments, settings, score_test=True,

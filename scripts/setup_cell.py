@@ -35,13 +35,14 @@ except metadata.PackageNotFoundError:
 if installed != HELPERS_VERSION:
     %pip install --quiet "{distribution} @ {{HELPERS_SOURCE}}"
 try:
-    import helpers  # first, so that TensorFlow starts quietly
+    import helpers
     assert (helpers.__book__, helpers.__version__) == ("hands-on-cnns", HELPERS_VERSION)
 except (ImportError, AttributeError, AssertionError):
     raise RuntimeError(
         f"This chapter needs the book's helpers {{HELPERS_VERSION}} and could not install or "
         "import them: connect to the internet, restart the runtime and run all cells again "
-        "(the setup page of the book explains other ways).") from None'''
+        "(the setup page of the book explains other ways).") from None
+helpers.quiet_tensorflow()  # TensorFlow starts without its start-up logs'''
 
 
 def helpers_version(root: Path = ROOT) -> str:

@@ -39,10 +39,9 @@ def test_wheel_contains_the_helpers_package_and_only_light_dependencies(tmp_path
     assert all(">=" in r and "==" not in r and "<" not in r.replace(">=", "") for r in requires), requires
 
 
-def test_the_package_version_is_the_one_the_setup_cells_ask_for():
+def test_the_package_takes_its_version_from_helpers_init_the_one_place_that_holds_it():
     import tomllib
 
-    import helpers
-
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert helpers.__version__ == declared
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "helpers.__version__"}

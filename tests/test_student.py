@@ -12,12 +12,15 @@ notebooks' own code runs in tests/test_standalone.py.
 """
 
 import ast
+import functools
 import os
 import re
 import zipfile
+from urllib.parse import urlsplit
 
 import nbformat
 import pytest
+import yaml
 
 from conftest import NOTEBOOKS, ROOT
 from scripts import make_student, run_notebooks, setup_cell
@@ -92,16 +95,26 @@ def test_exercise_prompts_remain_each_with_one_stub_after_it(student, path):
                for prompt in EXERCISE.findall(cell.source)]
     assert prompts
     markdown = [cell.source for cell in version.cells if cell.cell_type == "markdown"]
-    for prompt in prompts:
-        assert any(prompt in text for text in markdown), f"exercise lost:\n{prompt}"
+    context = make_student.Context(path.name, f"notebooks/{path.stem}", make_student.book_links())
+    for prompt in prompts:  # as plain Markdown now
+        converted = make_student.to_markdown(prompt, context)
+        assert converted.startswith("> **Exercise `")
+        assert any(converted in text for text in markdown), f"exercise lost:\n{prompt}"
     cells = version.cells
     stubs = [i for i, cell in enumerate(cells) if make_student.STUB_TAG in cell.metadata.get("tags", [])]
     assert len(stubs) == len(prompts)  # every exercise of the book has one solution
     for i in stubs:
+        if make_student.STARTER_TAG in cells[i].metadata["tags"]:
+            continue  # the chapter's own starter code
         label = re.search(r"exercise `([\w-]+)`", cells[i].source).group(1)
-        assert cells[i].source.startswith("# Your turn: ")
-        assert f":label: {label}" in cells[i - 1].source, "the stub must follow its exercise"
-        assert all(line.startswith("#") for line in cells[i].source.splitlines()), "a stub is a no-op"
+        assert f"**Exercise `{label}`" in cells[i - 1].source, "the stub must follow its exercise"
+        if cells[i].cell_type == "markdown":  # tagged answer-in-words
+            assert cells[i].source.startswith("**Your answer** ")
+        else:
+            assert cells[i].source.startswith("# Your turn: ")
+            assert all(line.startswith("#") for line in cells[i].source.splitlines()), "a stub is a no-op"
+    sources = [cells[i].source for i in stubs]
+    assert len(set(sources)) == len(sources), "two Your-turn cells read the same"
 
 
 def parameter_values(nb):
@@ -268,6 +281,244 @@ def test_git_ignores_the_generated_files():
     assert "student/" in ignored and "student-notebooks.zip" in ignored
 
 
+# --- Plain Jupyter Markdown: the properties, on every real chapter ------------------------
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+OWNER, REPOSITORY = urlsplit(CONFIG["repository"]["url"]).path.strip("/").split("/")
+SITE = (CONFIG.get("html") or {}).get("baseurl") or f"https://{OWNER}.github.io/{REPOSITORY}/"
+FENCE = re.compile(r"^\s*(?:>\s*)*(`{3,}|:{3,})\{", re.M)  # a directive's opening, quoted or not
+ROLE = re.compile(r"\{[\w:.-]+\}`")
+TARGET_LINE = re.compile(r"^\s*(?:>\s*)*\([^()\s]+\)=\s*$", re.M)
+OPTION_LINE = re.compile(r"^\s*(?:>\s*)*:(label|class|name|alt|width|align):", re.M)
+ANSWER = re.compile(r"^(`{3,}|:{3,})\{admonition\}[^\n]*\n:class:[^\n]*\bdropdown\b[^\n]*\n(.*?)^\1[ \t]*$",
+                    re.M | re.S)
+DETAILS = re.compile(r"<details>.*?</details>", re.S)
+REF = re.compile(r"\{(?:ref|numref)\}`([^`<]*?)\s*<([^`>]+)>`")
+
+
+def student_markdown(version):
+    return [cell.source for cell in version.cells if cell.cell_type == "markdown"]
+
+
+def kept_markdown(original):
+    """The chapter's markdown cells that are no part of a solution."""
+    solution_ids = {cell.id for cell in solution_cells(original)}
+    return [cell.source for cell in original.cells
+            if cell.cell_type == "markdown" and cell.id not in solution_ids]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_myst_syntax_is_left(student, path):
+    for text in student_markdown(student[path.name][1]):
+        assert not FENCE.search(text), f"a directive fence is left:\n{text}"
+        assert not ROLE.search(text), f"a role is left:\n{text}"
+        assert not TARGET_LINE.search(text), f"a (label)= target is left:\n{text}"
+        assert not OPTION_LINE.search(text), f"a directive option is left:\n{text}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_self_check_answer_is_hidden_in_a_details_block(student, path):
+    original, version = student[path.name]
+    answers = [body for text in kept_markdown(original) for _, body in ANSWER.findall(text)]
+    assert answers, f"{path.name} has no self-check answer"
+    text = "\n\n".join(student_markdown(version))
+    hidden = "\n".join(DETAILS.findall(text))
+    shown = DETAILS.sub("", text)
+    assert len(DETAILS.findall(text)) == len(answers)
+    for body in answers:
+        for line in body.splitlines():
+            if len(line) > 30 and "}`" not in line:  # long enough to be its own, without roles
+                assert line in hidden and line not in shown, f"answer line not hidden: {line}"
+
+
+@functools.cache
+def book_texts():
+    """{page: its text} for every notebook and book/*.md page."""
+    return {path.relative_to(ROOT).with_suffix("").as_posix():
+            path.read_text() if path.suffix == ".md" else
+            "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+            for path in [*NOTEBOOKS, *sorted((ROOT / "book").glob("*.md"))]}
+
+
+def defining_page(label):
+    """The page of the book that defines a label, found without the script."""
+    definition = re.compile(rf"^(\({re.escape(label)}\)=|:(label|name): {re.escape(label)})\s*$", re.M)
+    pages = [page for page, text in book_texts().items() if definition.search(text)]
+    assert len(pages) == 1, f"{label} is defined on {pages}"
+    return pages[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cross_references_are_links_to_the_website(student, path):
+    original, version = student[path.name]
+    text = "\n\n".join(student_markdown(version))
+    for shown, label in {ref for source in kept_markdown(original) for ref in REF.findall(source)}:
+        url = f"{SITE}{defining_page(label)}.html#{label}"
+        assert f"[{shown}]({url})" in text, f"{{ref}} to {label} is not a link to {url}"
+    for url in re.findall(r"\]\((https?://[^)\s]+)\)", text):
+        if url.startswith(SITE):
+            page = url.removeprefix(SITE).split("#")[0].removesuffix(".html")
+            assert any((ROOT / page).with_suffix(suffix).exists() for suffix in (".ipynb", ".md")), url
+            assert url.startswith("https://")
+
+
+# --- The conversions, one by one, on small hand-made cells --------------------------------
+
+LINKS = make_student.Links(
+    labels={"ref-book": ("https://site.example/book/references.html#ref-book", None),
+            "sec-pad": ("https://site.example/notebooks/02_convolution.html#sec-pad", "Padding")},
+    pages={"book/setup": ("https://site.example/book/setup.html", "Setting up"),
+           "notebooks/02_convolution": ("https://site.example/notebooks/02_convolution.html", "Convolution")})
+CONTEXT = make_student.Context("99_x.ipynb, cell 5", "notebooks/99_x", LINKS)
+
+
+@pytest.mark.parametrize("myst, markdown", [
+    ("```{note}\nRead this.\n```", "> **Note**\n>\n> Read this."),
+    ("```{admonition} Key points\n:class: important\n- one\n- two\n```",
+     "> **Key points**\n>\n> - one\n> - two"),
+    ("```{seealso}\nChapter 2.\n```", "> **See also**\n>\n> Chapter 2."),
+    (":::{warning} Slow\n:name: warn-slow\nMinutes.\n:::", "> **Slow**\n>\n> Minutes."),
+    ("```{exercise} Shapes\n:label: ex-shapes\n\nCompute it.\n```",
+     "> **Exercise `ex-shapes`: Shapes**\n>\n> Compute it."),
+    ("```{admonition} Answer\n:class: dropdown\n15, since $5 \\times 3$.\n```",
+     "<details>\n<summary>Answer</summary>\n\n15, since $5 \\times 3$.\n\n</details>"),
+    ("```{tip} Hint\n:class: dropdown\nLook left.\n```",
+     "<details>\n<summary>Hint</summary>\n\nLook left.\n\n</details>"),
+    ("```{toggle}\nHidden.\n```", "<details>\n<summary>Show</summary>\n\nHidden.\n\n</details>"),
+    ("```{note}\n---\nclass: tip\nname: yaml-opts\n---\nYAML options.\n```", "> **Note**\n>\n> YAML options."),
+    ("````{note}\nOuter.\n\n```{admonition} Answer\n:class: dropdown\nInner.\n```\n````",
+     "> **Note**\n>\n> Outer.\n>\n> <details>\n> <summary>Answer</summary>\n>\n> Inner.\n>\n> </details>"),
+    ("::::{exercise}\n:label: ex-n\n\nDo it.\n\n:::{tip}\nLike this.\n:::\n::::",
+     "> **Exercise `ex-n`**\n>\n> Do it.\n>\n> > **Tip**\n> >\n> > Like this."),
+    ("See {ref}`the book <ref-book>` and {ref}`sec-pad`.",
+     "See [the book](https://site.example/book/references.html#ref-book) and "
+     "[Padding](https://site.example/notebooks/02_convolution.html#sec-pad)."),
+    ("{numref}`Section %s <sec-pad>`", "[Section](https://site.example/notebooks/02_convolution.html#sec-pad)"),
+    ("{doc}`../book/setup` or {doc}`the chapter </notebooks/02_convolution>`",
+     "[Setting up](https://site.example/book/setup.html) or "
+     "[the chapter](https://site.example/notebooks/02_convolution.html)"),
+    ("Area {math}`\\pi r^2`, {abbr}`CNN (convolutional network)`.", "Area $\\pi r^2$, CNN (convolutional network)."),
+    ("(sec-new)=\n## New section\n\nText.", "## New section\n\nText."),
+    ("```{figure} ../book/images/kernel.png\n:alt: A 3x3 kernel\n:name: fig-k\n:width: 40%\n\nThe kernel.\n```",
+     f"![A 3x3 kernel](https://raw.githubusercontent.com/{OWNER}/{REPOSITORY}/main/book/images/kernel.png)"
+     "\n\nThe kernel."),
+    ("```{image} https://example.org/a.png\n:alt: a\n```", "![a](https://example.org/a.png)"),
+    ("```{code-block} python\nx = {ref}`not a role here`\n```", "```python\nx = {ref}`not a role here`\n```"),
+    ("```{note}\nA.\n```\nNext paragraph.", "> **Note**\n>\n> A.\n\nNext paragraph."),
+    ("The `{note}` directive, `{ref}`.", "The `{note}` directive, `{ref}`."),
+], ids=["note", "admonition-class", "seealso", "colon-fence", "exercise", "dropdown-answer", "dropdown-tip",
+        "toggle", "yaml-options", "nested-backticks", "nested-colons", "ref", "numref", "doc", "math-abbr",
+        "target", "figure", "image", "code-block", "paragraph-after", "inline-code"])
+def test_myst_becomes_plain_markdown(myst, markdown):
+    assert make_student.to_markdown(myst, CONTEXT) == markdown
+
+
+@pytest.mark.parametrize("myst, message", [
+    ("See {ref}`nowhere`.", r"99_x\.ipynb, cell 5: \{ref\} links to the label 'nowhere', which no chapter"),
+    ("See {numref}`Figure %s <fig-gone>`.", r"\{numref\} links to the label 'fig-gone'"),
+    ("See {doc}`missing`.", r"\{doc\} links to the page 'notebooks/missing', which is not a chapter"),
+    ("See {cite}`lecun1998`.", r"99_x\.ipynb, cell 5: .* no Markdown for the role \{cite\}"),
+    ("```{note}\nNever closed.\n", r"99_x\.ipynb, cell 5: the ```\{note\} block is never closed"),
+])
+def test_what_cannot_be_converted_names_the_notebook_and_cell(myst, message):
+    with pytest.raises(MarkerError, match=message):
+        make_student.to_markdown(myst, CONTEXT)
+
+
+def notebook_with_tags(*cells):
+    """notebook(), with a list of tags as an optional third item of a cell."""
+    nb = notebook(*[cell[:2] for cell in cells])
+    for cell, spec in zip(nb.cells[2:], cells):
+        if len(spec) > 2:
+            cell.metadata["tags"] = spec[2]
+    return nb
+
+
+def test_a_reference_to_an_unknown_label_stops_the_script(tmp_path, monkeypatch):
+    bad = tmp_path / "99_bad.ipynb"
+    nbformat.write(notebook(("md", "As in {ref}`the lost section <sec-lost>`.")), bad)
+    monkeypatch.setattr(make_student, "STUDENT_DIR", tmp_path / "student")
+    monkeypatch.setattr(make_student, "ZIP_PATH", tmp_path / "student.zip")
+    with pytest.raises(SystemExit, match=r"make_student: 99_bad\.ipynb, cell 2: \{ref\} links to the "
+                                         r"label 'sec-lost', which no chapter notebook"):
+        make_student.main([str(bad)])
+    assert not (tmp_path / "student").exists()
+
+
+def test_labels_are_found_in_the_book_and_in_the_notebook_itself():
+    nb = notebook(("md", "(sec-here)=\n## Here\n\nSee {ref}`sec-here`, {ref}`ex-a` and {ref}`ref-d2l`."),
+                  ("md", EXERCISE_A))
+    cells = make_student.remove_solutions(nb, "99_new.ipynb")
+    assert cells[2].source == (f"## Here\n\nSee [Here]({SITE}notebooks/99_new.html#sec-here), "
+                               f"[ex-a]({SITE}notebooks/99_new.html#ex-a) and "
+                               f"[ref-d2l]({SITE}book/references.html#ref-d2l).")
+
+
+def test_the_site_is_html_baseurl_when_the_config_has_one(monkeypatch):
+    assert make_student.site_url() == SITE
+    config = {**CONFIG, "html": {**CONFIG["html"], "baseurl": "https://books.example.org/cnns"}}
+    monkeypatch.setattr(make_student, "book_config", lambda: config)
+    assert make_student.site_url() == "https://books.example.org/cnns/"
+
+
+def test_markdown_cells_keep_their_id_and_tags_and_the_chapter_is_not_changed():
+    nb = notebook_with_tags(("md", "```{note}\nA.\n```", ["keep-me"]))
+    before = nb.cells[2].source
+    (cell,) = make_student.remove_solutions(nb, "99_ok.ipynb")[2:]
+    assert (cell.id, cell.metadata["tags"], cell.source) == (nb.cells[2].id, ["keep-me"], "> **Note**\n>\n> A.")
+    assert nb.cells[2].source == before
+
+
+# --- Your-turn cells: stubs, starter cells, answers in words --------------------------------
+
+EXERCISE_B = "```{exercise} Padding by hand\n:label: ex-b\n\nFind $P$ for {ref}`sec-pad`. Then check.\n```"
+OPEN_B = "```{solution-start} ex-b\n:class: dropdown\n```"
+
+
+def test_each_stub_names_its_exercise_title_and_first_sentence():
+    nb = notebook(("md", EXERCISE_A), ("md", OPEN_A), ("code", "a = 1"), ("md", CLOSE),
+                  ("md", EXERCISE_B), ("md", OPEN_B), ("code", "b = 2"), ("md", CLOSE))
+    cells = make_student.remove_solutions(nb, "99_ok.ipynb", LINKS)
+    stubs = [c.source for c in cells if make_student.STUB_TAG in c.metadata.get("tags", [])]
+    assert stubs[0].startswith('# Your turn: exercise `ex-a` (above).\n# It asks: "Do A." Write code here')
+    assert stubs[1].startswith('# Your turn: exercise `ex-b`, "Padding by hand" (above).\n'
+                               '# It asks: "Find $P$ for Padding." Write code here')
+    assert len(set(stubs)) == 2 and all(line.startswith("#") for s in stubs for line in s.splitlines())
+
+
+@pytest.mark.parametrize("where", ["inside", "before"])
+def test_a_starter_cell_takes_the_place_of_the_stub(where):
+    starter = ("code", "kernel = ...  # TODO: a 3x3 array\nprint(kernel)", ["starter"])
+    inside = [("md", OPEN_A), starter, ("code", "kernel = 1"), ("md", CLOSE)]
+    before = [starter, ("md", OPEN_A), ("code", "kernel = 1"), ("md", CLOSE)]
+    nb = notebook_with_tags(("md", EXERCISE_A), *(inside if where == "inside" else before), ("md", "## Next"))
+    cells = make_student.remove_solutions(nb, "99_ok.ipynb")
+    assert [c.source for c in cells[2:]] == ["> **Exercise `ex-a`**\n>\n> Do A.", starter[1], "## Next"]
+    assert cells[3].metadata["tags"] == ["starter", make_student.STUB_TAG]
+    assert nb.cells[4 if where == "inside" else 3].metadata["tags"] == ["starter"]  # the chapter unchanged
+
+
+@pytest.mark.parametrize("cells, message", [
+    ([("code", "x = ...", ["starter"]), ("md", EXERCISE_A)], r"99_bad\.ipynb, cell 2: a cell tagged 'starter' "
+                                                             r"must follow an exercise"),
+    ([("md", EXERCISE_A), ("code", "x = ...", ["starter"]), ("md", OPEN_A), ("code", "y = ...", ["starter"]),
+      ("md", CLOSE)], r"99_bad\.ipynb, cell 5: .* \(exercise 'ex-a' has one above\)"),
+])
+def test_a_misplaced_starter_cell_names_the_notebook_and_cell(cells, message):
+    with pytest.raises(MarkerError, match=message):
+        make_student.remove_solutions(notebook_with_tags(*cells), "99_bad.ipynb")
+
+
+def test_an_exercise_answered_in_words_gets_a_markdown_cell():
+    nb = notebook_with_tags(("md", "Why?\n\n" + EXERCISE_B, ["answer-in-words"]), ("md", OPEN_B),
+                            ("md", "Because."), ("md", CLOSE))
+    cells = make_student.remove_solutions(nb, "99_ok.ipynb", LINKS)
+    stub = cells[3]
+    assert (stub.cell_type, stub.metadata["tags"]) == ("markdown", [make_student.STUB_TAG])
+    assert stub.source.startswith('**Your answer** (exercise `ex-b`, "Padding by hand"): …')
+    assert "Because." not in str(cells)
+
+
 @pytest.mark.skipif(os.environ.get("RUN_STUDENT_NOTEBOOKS") != "1",
                     reason="minutes of training: `make colab-check` sets RUN_STUDENT_NOTEBOOKS=1")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -284,5 +535,6 @@ def test_student_notebook_runs_at_the_quick_setting(student, path, tmp_path):
     nb = nbformat.read(executed, as_version=4)
     errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
     assert not errors
-    stubs = [cell for cell in nb.cells if make_student.STUB_TAG in cell.metadata.get("tags", [])]
+    stubs = [cell for cell in nb.cells if make_student.STUB_TAG in cell.metadata.get("tags", [])
+             and cell.cell_type == "code" and make_student.STARTER_TAG not in cell.metadata["tags"]]
     assert stubs and all(cell.execution_count and not cell.outputs for cell in stubs)
