@@ -68,13 +68,15 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
         key = {"settings": candidate.settings(), "budget_seconds": budget, "seed": seed}
         run = study.find(**key)
         if run is None:
-            epoch_seconds = search.seconds_per_epoch(candidate, splits)
+            cost = search.relative_cost(candidate, search.Candidate(), splits)
+            epoch_seconds = search.seconds_per_epoch(cost, reference_seconds_per_image(study, splits), splits)
             epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
             print(f"[{stage}] {change}: about {epoch_seconds:.1f} s an epoch, {epochs} epochs", flush=True)
             trained = search.train(candidate, splits, seed, epochs)
             model = trained.model
             run = study.add({
                 **key, "stage": stage, "change": change, "planned_epochs": epochs,
+                "relative_cost": round(cost, 3),
                 "epochs_trained": trained.epochs,
                 "epoch_seconds_estimate": round(epoch_seconds, 2),
                 "train_seconds": round(trained.fit_seconds, 1),
@@ -86,6 +88,16 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
             })
         scores.append(run["val_accuracy"])
     return sum(scores) / len(scores)
+
+
+def reference_seconds_per_image(study, splits) -> float:
+    """The starting point's seconds per training image on this machine,
+    calibrated once (`search.calibrate`) and kept in the development file."""
+    if "reference_seconds_per_image" not in study.content:
+        seconds = search.calibrate(search.Candidate(), splits)
+        print(f"calibrated: the starting point trains at {1 / seconds:.0f} images a second", flush=True)
+        study.save(reference_seconds_per_image=seconds, reference_load=[round(x, 2) for x in os.getloadavg()])
+    return study.content["reference_seconds_per_image"]
 
 
 def run_search(study, splits, start, stages, budget, label, quick):

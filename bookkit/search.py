@@ -181,35 +181,58 @@ def optimizer(candidate: Candidate, total_steps: int):
     raise ValueError(f"schedule must be 'constant' or 'warmup-cosine', got {c.schedule!r}.")
 
 
-def seconds_per_epoch(candidate: Candidate, splits, windows=4, steps_per_window=16) -> float:
-    """This machine's seconds for one epoch of the candidate (training on all
-    of `splits.x_train`, then validating).
+class TimedModel:
+    """A compiled candidate and a slice of the training images, ready to time
+    `steps` training steps at a time (the first call traces the graph)."""
 
-    After a warm-up call that traces the graph, it times `windows` calls of
-    `steps_per_window` training steps each and keeps the fastest, and the
-    faster of two passes over the validation images: other work on the
-    machine only ever slows a window down, so the fastest one is the best
-    estimate of the machine's own speed, and the planned epochs do not
-    depend on what else ran while they were measured.
-    """
-    c = candidate
-    keras.utils.set_random_seed(12345)
-    model = build(c)
-    steps = math.ceil(len(splits.x_train) / c.batch_size)
-    training.compile_for(model, "one-hot", optimizer(c, total_steps=max(2, steps)),
-                         label_smoothing=c.label_smoothing)
-    count = c.batch_size * steps_per_window
-    x, y = splits.x_train[:count], splitting.encode_labels(splits.y_train[:count], "one-hot")
-    model.fit(x, y, batch_size=c.batch_size, epochs=1, verbose=0)
-    per_step = min(_seconds(lambda: model.fit(x, y, batch_size=c.batch_size, epochs=1, verbose=0))
-                   for _ in range(windows)) / steps_per_window
-    y_val = splitting.encode_labels(splits.y_val, "one-hot")
-    validation = min(_seconds(lambda: model.evaluate(splits.x_val, y_val, batch_size=c.batch_size, verbose=0))
-                     for _ in range(2))
-    return per_step * steps + validation
+    def __init__(self, candidate: Candidate, splits, steps: int):
+        c = candidate
+        keras.utils.set_random_seed(12345)
+        self.model, self.batch_size = build(c), c.batch_size
+        training.compile_for(self.model, "one-hot", optimizer(c, total_steps=10_000),
+                             label_smoothing=c.label_smoothing)
+        count = c.batch_size * steps
+        self.x = splits.x_train[:count]
+        self.y = splitting.encode_labels(splits.y_train[:count], "one-hot")
+        self.step()  # traces the graph
+
+    def step(self) -> float:
+        """Seconds per training image of one timed call."""
+        seconds = _seconds(lambda: self.model.fit(self.x, self.y, batch_size=self.batch_size, epochs=1,
+                                                  verbose=0))
+        return seconds / len(self.x)
+
+
+def calibrate(reference: Candidate, splits, windows=8, steps=64) -> float:
+    """Seconds per training image of the `reference` candidate on this
+    machine: the fastest of `windows` timed calls (other work only ever slows
+    a call down). Made once, on a quiet machine, and kept in the development
+    file; every candidate is timed against it (`relative_cost`)."""
+    timed = TimedModel(reference, splits, steps)
+    return min(timed.step() for _ in range(windows))
+
+
+def relative_cost(candidate: Candidate, reference: Candidate, splits, rounds=5, steps=32) -> float:
+    """How many times as long the candidate takes per training image as the
+    reference: the median of `rounds` ratios, each timed back to back
+    (reference, candidate), so that other work on the machine slows both
+    alike and cancels out of the ratio."""
+    mine, theirs = TimedModel(candidate, splits, steps), TimedModel(reference, splits, steps)
+    ratios = sorted(mine.step() / theirs.step() for _ in range(rounds))
+    return ratios[len(ratios) // 2]
+
+
+def seconds_per_epoch(cost: float, reference_seconds_per_image: float, splits) -> float:
+    """A candidate's planned seconds per epoch: its `relative_cost` times the
+    reference's calibrated seconds per image, over the training images and
+    the validation images (prediction there costs about a third of a
+    training step: forward only)."""
+    images = len(splits.x_train) + len(splits.x_val) / 3
+    return cost * reference_seconds_per_image * images
 
 
 def _seconds(call) -> float:
+    """Wall-clock seconds of one call."""
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
