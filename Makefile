@@ -1,6 +1,9 @@
 # Hands-On CNNs: the two commands of the README, and the ones behind them.
 #   make book     install what is needed, then build the HTML book into _build/html
-#   make test     install what is needed, then run every test (pytest)
+#   make test     install what is needed, then run every test (pytest): what CI runs
+#   make test-fast  the unit and hygiene tests only (a few minutes): no virtualenv
+#                 build, no book build, no notebook or browser run, no network;
+#                 leaves out the tests marked slow or integration (pyproject.toml)
 #   make studies  run the multi-run studies that chapters 8, 9 and 11 read (hours;
 #                 resumable: a run already in a study file is not repeated)
 #   make outputs  re-run every notebook at full settings (stored outputs) and at
@@ -25,13 +28,20 @@ STAMP   = $(VENV)/.installed
 MATHJAX = _vendor/mathjax/tex-chtml.js
 DATA    = /usr/share/datasets/fashion-mnist
 
-.PHONY: book test studies outputs quick student lab screenshots colab-check install lock data clean
+.PHONY: book test test-fast studies outputs quick student lab screenshots colab-check install lock data clean
 
 book: install data
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 test: install data
 	$(BIN)/python -m pytest
+
+# tests/ alone, without nbval (whose options addopts would pass) and without
+# the tests marked slow or integration. Tests that read the real data skip
+# where it is not installed (`make data`).
+test-fast: install
+	$(BIN)/python -m pytest -p no:nbval -o addopts="-p no:cacheprovider --durations=10" \
+		-m "not slow and not integration" tests
 
 studies: install data
 	$(BIN)/python scripts/run_studies.py --full

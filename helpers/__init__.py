@@ -4,19 +4,24 @@ Every chapter notebook imports this package, in the spirit of d2l's `d2l`
 module. The chapters show the Keras that a learner should copy (models,
 `compile`, `fit`); the helpers hold the plumbing, one module per job:
 
+- `backend`: Keras and TensorFlow, started quietly, only when needed;
 - `data`: find, check and load Fashion-MNIST (and MNIST digits);
 - `splitting`: training / validation / test splits and label encodings;
 - `models`: the book's models, as the chapters define them;
-- `training`: seeds, compiling, `fit` with one line per epoch, testing;
+- `training`: seeds, compiling, and the one way to train (`train`, which
+  returns a `TrainingRun`);
 - `recipe`: the book's own training recipe (chapter 11);
-- `evaluation`: predicted classes, the most confused pairs of a confusion
-  matrix (scikit-learn computes the matrix);
+- `evaluation`: predicted classes and accuracy, the most confused pairs of a
+  confusion matrix (scikit-learn computes the matrix);
 - `results`: results files (written by runs, or shipped with the package);
+- `uncertainty`: how sure a number is (intervals and tests over seeds and
+  test images);
 - `machine`: the machine and library versions a run used;
 - `conv`, `params`, `plots`, `compare`, `speed`: convolution by hand,
-  parameter, multiply-add and receptive-field counts, figures, side-by-side tables, timing;
-- `studies`: the multi-run experiments (development, seeds, ablation, the
-  tutorials' protocols; run by `scripts/run_studies.py`);
+  parameter, multiply-add and receptive-field counts, figures, side-by-side
+  tables, timing;
+- `studies`: chapter 11's development variants, selection rule and tables
+  (the maintainers run the studies themselves with `bookkit`);
 - `benchmarks`: published Fashion-MNIST results, for context;
 - `check_setup`: `python -m helpers.check_setup`, is this machine ready for
   the workshop?

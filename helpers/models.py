@@ -81,7 +81,7 @@ def deep_narrow_cnn(relu_on_all=True):
     (16, 16 and 8 filters) no activation; the book gives every convolution a
     ReLU (`relu_on_all`, chapter 7 measures the difference).
     `relu_on_all=False` builds the tutorial's activations, for its own
-    protocol (helpers.studies.run_tutorial_protocol).
+    protocol (bookkit.studies.run_tutorial_protocol).
     """
     late = "relu" if relu_on_all else None
     stack = [keras.Input(shape=IMAGE_SHAPE)]

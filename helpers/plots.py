@@ -10,18 +10,46 @@ import pandas as pd
 
 from helpers import compare, conv
 
+# Figures are drawn at FIGURE_DPI pixels per inch, and the website shrinks a
+# figure to its text column (about 790 px at a 1280-pixel window, 96 px to
+# the inch). With no text below MIN_FONT_PT and no figure wider than
+# MAX_FIGURE_INCHES, the smallest text reads at 11 pt x (100 / 96) x
+# (790 / 1000) = 9.05 pt or more on the page (the browser test checks the
+# shrinking, tests/test_plots.py the sizes).
+FIGURE_DPI = 100
+MIN_FONT_PT = 11
+MAX_FIGURE_INCHES = 10.0
+
 
 def use_book_style():
-    """Apply the book's plotting style (seaborn's clean theme, crisp figures)."""
+    """Apply the book's plotting style (seaborn's clean theme, crisp figures,
+    no text below MIN_FONT_PT) and show pandas tables with every index value
+    (no blanks where a value repeats the one above)."""
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
     plt.rcParams.update({
-        "figure.dpi": 100,
+        "figure.dpi": FIGURE_DPI,
         "savefig.dpi": 150,
-        "axes.titlesize": "medium",
+        "font.size": MIN_FONT_PT,
+        "axes.titlesize": MIN_FONT_PT + 1,
+        "axes.labelsize": MIN_FONT_PT,
+        "xtick.labelsize": MIN_FONT_PT,
+        "ytick.labelsize": MIN_FONT_PT,
+        "legend.fontsize": MIN_FONT_PT,
+        "legend.title_fontsize": MIN_FONT_PT,
+        "figure.titlesize": MIN_FONT_PT + 2,
         "image.cmap": "gray_r",  # dark ink on white paper, as the clothes were photographed
     })
+    pd.set_option("display.multi_sparse", False)
+
+
+def _fit_width(width: float, height: float) -> tuple:
+    """(width, height) scaled down, keeping the shape, so that a figure is no
+    wider than MAX_FIGURE_INCHES."""
+    if width <= MAX_FIGURE_INCHES:
+        return width, height
+    return MAX_FIGURE_INCHES, height * MAX_FIGURE_INCHES / width
 
 
 def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", suptitle=None,
@@ -55,7 +83,7 @@ def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", sup
     lines = max(str(t).count("\n") + 1 for t in titles) if titles is not None else 0
     title_room = 0.1 + 0.25 * lines if titles is not None else 0.0
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(ncols * cell_size, nrows * (cell_size + title_room)),
+        nrows, ncols, figsize=_fit_width(ncols * cell_size, nrows * (cell_size + title_room)),
         squeeze=False,
     )
     for i, ax in enumerate(axes.flat):
@@ -65,10 +93,10 @@ def image_grid(images, titles=None, ncols=10, cell_size=1.25, cmap="gray_r", sup
         ax.imshow(images[i], cmap=cmap, vmin=vmin, vmax=vmax)
         if titles is not None:
             color = title_colors[i] if title_colors is not None else "black"
-            ax.set_title(titles[i], fontsize=8, color=color)
+            ax.set_title(titles[i], fontsize=MIN_FONT_PT, color=color)
         if row_labels is not None and i % ncols == 0:
             ax.text(-0.12, 0.5, row_labels[i // ncols], transform=ax.transAxes,
-                    ha="right", va="center", fontsize=10)
+                    ha="right", va="center", fontsize=MIN_FONT_PT)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -107,7 +135,7 @@ def draw_matrix(ax, values, title=None, border=(0, 0, 0, 0), highlight=None, hid
     for (r, c), v in np.ndenumerate(values):
         if hidden[r, c]:
             continue
-        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9,
+        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=MIN_FONT_PT,
                 color="0.6" if is_pad[r, c] else "black")
     if border != (0, 0, 0, 0):
         ax.add_patch(plt.Rectangle((left - 0.5, top - 0.5), cols - left - right, rows - top - bottom,
@@ -123,7 +151,7 @@ def draw_matrix(ax, values, title=None, border=(0, 0, 0, 0), highlight=None, hid
     ax.set_xlim(-0.5, cols - 0.5)
     ax.set_ylim(rows - 0.5, -0.5)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=MIN_FONT_PT)
 
 
 def _panel_widths(image, kernel, stride, padding):
@@ -165,11 +193,12 @@ def convolution_steps(image, kernel, stride=1, padding="valid", steps=None):
         raise ValueError(f"steps must lie in 0..{n_out - 1} (the output has {n_out} cells), got {list(steps)}.")
     image = np.asarray(image)
     widths = _panel_widths(image, kernel, stride, padding)
-    fig, axes = plt.subplots(len(steps), 3, figsize=(0.42 * sum(widths) + 1.5, len(steps) * (0.42 * widths[0] + 0.7)),
+    fig, axes = plt.subplots(len(steps), 3, figsize=_fit_width(0.42 * sum(widths) + 1.5,
+                                                            len(steps) * (0.42 * widths[0] + 0.7)),
                              gridspec_kw={"width_ratios": widths}, squeeze=False, layout="constrained")
     for row, step in zip(axes, steps):
         equation = _convolution_frame(row, image, kernel, stride, padding, step)
-        row[0].set_xlabel(f"step {step + 1}: {equation}", fontsize=8, loc="left")
+        row[0].set_xlabel(f"step {step + 1}: {equation}", fontsize=MIN_FONT_PT, loc="left")
     return fig
 
 
@@ -180,12 +209,12 @@ def animate_convolution(image, kernel, stride=1, padding="valid", interval=700):
 
     n_out = int(np.prod(conv.conv2d(image, kernel, stride=stride, padding=padding).shape))
     widths = _panel_widths(image, kernel, stride, padding)
-    fig, axes = plt.subplots(1, 3, figsize=(0.42 * sum(widths) + 1.5, 0.42 * widths[0] + 1.0),
+    fig, axes = plt.subplots(1, 3, figsize=_fit_width(0.42 * sum(widths) + 1.5, 0.42 * widths[0] + 1.0),
                              gridspec_kw={"width_ratios": widths}, layout="constrained")
 
     def frame(step):
         equation = _convolution_frame(axes, image, kernel, stride, padding, step)
-        axes[0].set_xlabel(f"step {step + 1}: {equation}", fontsize=8, loc="left")
+        axes[0].set_xlabel(f"step {step + 1}: {equation}", fontsize=MIN_FONT_PT, loc="left")
 
     frame(0)
     return FuncAnimation(fig, frame, frames=n_out, interval=interval)
@@ -259,7 +288,7 @@ def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2, st
             raise ValueError(f"the maps of {name!r} must have shape (height, width, channels), got {maps.shape}.")
     columns = min(channels, max(maps.shape[-1] for _, maps in layers))
     fig, axes = plt.subplots(len(layers), columns + 1, squeeze=False, layout="constrained",
-                             figsize=((columns + 1) * cell_size + 0.9, len(layers) * cell_size + 0.2))
+                             figsize=_fit_width((columns + 1) * cell_size + 0.9, len(layers) * cell_size + 0.2))
     for row, (name, maps) in zip(axes, layers):
         height, width, count = maps.shape
         picked = (np.argsort(-maps.max(axis=(0, 1)), kind="stable") if strongest
@@ -269,7 +298,7 @@ def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2, st
         high = high if high > low else low + 1.0  # a row of zeros still gets a scale
         row[0].imshow(image, cmap="gray_r")
         row[0].set_ylabel(f"{name}\n{height}x{width}x{count}" + ("\nstrongest" if strongest else ""),
-                          fontsize=8)
+                          fontsize=MIN_FONT_PT)
         for channel, ax in enumerate(row[1:]):
             if channel >= shown.shape[-1]:
                 ax.axis("off")
@@ -277,12 +306,12 @@ def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2, st
             values = shown[:, :, channel]
             drawn = ax.imshow(values, cmap=cmap, vmin=low, vmax=high)
             if strongest:
-                ax.set_title(f"channel {picked[channel]}", fontsize=7, pad=2)
+                ax.set_title(f"channel {picked[channel]}", fontsize=MIN_FONT_PT, pad=2)
             if values.min() == values.max():
                 value = values.flat[0]
                 light = (value - low) / (high - low) > 0.6  # magma is light at the top
                 ax.text(0.5, 0.5, f"{value:.2g}" if values.size == 1 else f"all {value:.2g}",
-                        transform=ax.transAxes, ha="center", va="center", fontsize=8,
+                        transform=ax.transAxes, ha="center", va="center", fontsize=MIN_FONT_PT,
                         color="black" if light else "white")
         colorbar = fig.colorbar(drawn, ax=list(row[1:]), fraction=0.05, pad=0.01, aspect=8)
         colorbar.ax.tick_params(labelsize=7)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers import models, splitting, training
+from helpers import models, params, splitting, training
 
 # The variants, in order: each adds one change to the one before it.
 VARIANTS = {
@@ -235,3 +235,62 @@ def compare_block_orders(train_subset=12800, epochs=6, batch_size=128, seed=0):
              **paired_speed_up(histories[order]["seconds"], usual),
              "train_accuracy": float(histories[order]["accuracy"][-1])}
             for order in BLOCK_ORDERS.values()]
+
+
+# Floating-point operations: a multiply-add is two (a multiply and an add).
+# Training one image costs about three forward passes: the forward pass, the
+# gradient with respect to the inputs and the gradient with respect to the
+# weights, each about as much arithmetic as the forward pass.
+FLOPS_PER_MULTIPLY_ADD = 2
+TRAINING_PASSES = 3
+
+
+def training_flops_per_image(model) -> int:
+    """Floating-point operations to train `model` on one image (forward and
+    backward passes), counted from its Conv2D and Dense layers
+    (`params.multiply_adds`): 2 x 3 x the forward multiply-adds. Batch norm,
+    activations and pooling, a few operations per number, are left out, so
+    this is a lower bound of the arithmetic."""
+    return int(params.multiply_adds(model).sum()) * FLOPS_PER_MULTIPLY_ADD * TRAINING_PASSES
+
+
+def matmul_gflops(size=2048, repeats=5, library="tensorflow") -> float:
+    """This machine's float32 matrix-multiply speed in GFLOP/s: the best of
+    `repeats` products of two `size` x `size` matrices (2 size^3 operations
+    each), by TensorFlow (`tf.linalg.matmul`, the library that trains the
+    models) or NumPy (its BLAS). The best, not the median: a matrix product
+    is the fastest arithmetic a CPU does, so its best run is the machine's
+    practical peak, which other work on the machine only lowers."""
+    if size < 2 or repeats < 1:
+        raise ValueError(f"need size >= 2 and repeats >= 1, got {size} and {repeats}.")
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
+    if library == "numpy":
+        def product():
+            return a @ b
+    elif library == "tensorflow":
+        import tensorflow as tf
+
+        ta, tb = tf.constant(a), tf.constant(b)
+
+        def product():
+            return tf.linalg.matmul(ta, tb).numpy()  # .numpy() waits for the result
+    else:
+        raise ValueError(f"library must be 'tensorflow' or 'numpy', got {library!r}.")
+    product()  # warm-up: threads started, memory allocated
+    best = min(_timed(product) for _ in range(repeats))
+    return 2 * size ** 3 / best / 1e9
+
+
+def _timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def achieved_gflops(model, images_per_second: float) -> float:
+    """The arithmetic rate of training `model` at `images_per_second`, in
+    GFLOP/s (`training_flops_per_image` per image, so a lower bound)."""
+    if images_per_second <= 0:
+        raise ValueError(f"images_per_second must be positive, got {images_per_second}.")
+    return training_flops_per_image(model) * images_per_second / 1e9

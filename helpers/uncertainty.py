@@ -120,3 +120,42 @@ def chance_of_at_least(k: int, chances) -> float:
                         for j in range(len(distribution) + 1)]
     return float(sum(distribution[max(k, 0):]))
 
+
+
+def paired_p_value(differences) -> float:
+    """Two-sided p-value of Student's paired t-test that the mean of
+    `differences` (one per seed, e.g. ablated minus frozen) is zero."""
+    values = np.asarray(differences, dtype=float)
+    if values.size < 2:
+        raise ValueError(f"a paired test needs at least two differences, got {values.size}.")
+    sd = values.std(ddof=1)
+    if sd == 0:
+        return 1.0 if values.mean() == 0 else 0.0
+    t = values.mean() / (sd / math.sqrt(values.size))
+    return float(2 * stats.t.sf(abs(t), values.size - 1))
+
+
+def holm_adjusted(p_values) -> list:
+    """Holm's step-down adjustment of several p-values tested together: each
+    adjusted p-value can be compared with 0.05 as if it stood alone, while
+    the chance of any false alarm among all of them stays at most 0.05.
+    Returned in the order given."""
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1 or not np.all((0 <= p) & (p <= 1)):
+        raise ValueError(f"need a list of p-values in [0, 1], got {p_values!r}.")
+    order = np.argsort(p)
+    adjusted = np.empty_like(p)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (p.size - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted.tolist()
+
+
+def sign_test(count: int, total: int) -> float:
+    """Two-sided p-value that `count` of `total` changes point the same way
+    when each is equally likely to point either way (a binomial test with
+    chance 1/2): e.g. 6 of 6 ablations lowering the accuracy."""
+    if not 0 <= count <= total or total < 1:
+        raise ValueError(f"need 0 <= count <= total and total >= 1, got {count} of {total}.")
+    return float(min(1.0, stats.binomtest(count, total, 0.5).pvalue))

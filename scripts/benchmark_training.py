@@ -36,7 +36,8 @@ def parse_args(argv=None):
     parser.add_argument("--models", default="dense_baseline,strided_cnn",
                         help=f"comma-separated model ids, from: {', '.join(models.BUILDERS)}")
     parser.add_argument("--epochs", type=int, default=6,
-                        help="epochs per variant, at least 2: the first builds the graph and is not timed; the median of the rest is")
+                        help="epochs per variant, at least 2: the first builds the graph and is not timed; "
+                             "the median of the rest is")
     parser.add_argument("--train-subset", type=int, default=None,
                         help="train on this many images instead of all 54,000")
     parser.add_argument("--seed", type=int, default=0)
@@ -54,7 +55,7 @@ def parse_args(argv=None):
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parse_args(argv)
-    from helpers import machine, speed, training
+    from helpers import machine, speed
 
     rows = speed.compare_training_speed(args.models, epochs=args.epochs,
                                         train_subset=args.train_subset, seed=args.seed)

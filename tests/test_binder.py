@@ -9,8 +9,7 @@ from importlib import metadata
 
 import pytest
 
-from conftest import ROOT
-from test_requirements import LOCK, REQUIREMENTS, pinned_versions
+from conftest import LOCK, REQUIREMENTS, ROOT, pinned_versions
 
 PINS = sorted(pinned_versions(REQUIREMENTS).items())
 

@@ -11,6 +11,9 @@ import pytest
 
 from conftest import NOTEBOOKS
 
+# Builds the whole book (conftest's `book` fixture): `make test-fast` leaves it out.
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 
 def test_every_page_is_built(html):
     assert (html / "index.html").exists()

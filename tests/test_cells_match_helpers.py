@@ -11,7 +11,6 @@ import ast
 import re
 from collections import Counter
 
-import helpers  # noqa: F401  (quiet TensorFlow first)
 import keras
 import nbformat
 import pytest

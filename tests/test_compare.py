@@ -1,17 +1,13 @@
-"""Tests of the seed-spread helpers of helpers.compare and of results.read_study:
-the tables chapters 8 and 9 build from the study files, on small studies
-written here, and on the book's own study files."""
+"""Tests of helpers.compare: the side-by-side table of one run per model, and
+the seed-spread tables chapters 8 and 9 build from the study files, on small
+studies written here and on the book's own study files."""
 
-import json
-
-import helpers  # noqa: F401  (quiet TensorFlow first)
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import compare, results
+from helpers import compare, models, params, results
 
 NAMES = {"dense_baseline": "Dense", "strided_cnn_dropout": "Dropout", "wide_cnn_bn": "Wide"}
 
@@ -114,16 +110,6 @@ def test_rounding_is_half_a_unit_of_the_last_digit(reported, half_unit):
     assert compare.rounding(reported) == pytest.approx(half_unit)
 
 
-def test_chance_of_at_least_against_the_binomial():
-    # Four figures, each the best of four runs with chance 1/4: at least three, 13/256.
-    assert compare.chance_of_at_least(3, [0.25] * 4) == pytest.approx(13 / 256)
-    assert compare.chance_of_at_least(3, [0.25] * 4) == pytest.approx(stats.binom.sf(2, 4, 0.25))
-    assert compare.chance_of_at_least(2, [0.5, 0.2]) == pytest.approx(0.1)
-    assert compare.chance_of_at_least(0, []) == 1 and compare.chance_of_at_least(1, []) == 0
-    with pytest.raises(ValueError, match="chances must lie in"):
-        compare.chance_of_at_least(1, [1.5])
-
-
 def test_seed_points_take_the_books_protocol_and_both_views_of_the_books_models():
     book_seeds = {"runs": [
         {"model": "book_cnn", "seed": 102, "test_accuracy_one_view": 0.93, "test_accuracy_vote": 0.94},
@@ -141,49 +127,6 @@ def test_seed_points_take_the_books_protocol_and_both_views_of_the_books_models(
     assert table.loc["Book dense, one view", "n"] == 0 and table.loc["Book CNN, one view", "n"] == 2
 
 
-def test_plot_spread_draws_every_run_jittered_and_labels_the_counts():
-    points = pd.DataFrame({"model": pd.Categorical(["a", "a", "a", "b"], categories=["a", "b", "c"]),
-                           "test_accuracy": [0.9, 0.9, 0.9, 0.8]})
-    ax = compare.plot_spread(points, reported={"a": 0.91}, title="t")
-    dots = ax.collections[0].get_offsets()
-    assert len(dots) == 3 and np.all(dots[:, 0] == 0.9)
-    assert len(set(dots[:, 1])) == 3 and np.all(np.abs(dots[:, 1]) <= 0.2)  # equal runs pulled apart
-    again = compare.plot_spread(points, reported={"a": 0.91}).collections[0].get_offsets()
-    np.testing.assert_array_equal(dots, again)  # the same jitter every time: stable outputs
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["a (3 runs)", "b (1 run)", "c (no runs yet)"]
-    crosses = [c for c in ax.collections if c.get_label() == "tutorial's figure"]
-    assert len(crosses) == 1 and tuple(crosses[0].get_offsets()[0]) == (0.91, 0)
-    assert ax.get_title() == "t"
-    assert ax.get_legend_handles_labels()[1] == ["tutorial's figure", "one run", "mean ± sd"]
-    plt.close("all")
-    with pytest.raises(ValueError, match="no groups to plot"):
-        compare.plot_spread(pd.DataFrame({"model": [], "test_accuracy": []}))
-
-
-def test_paired_difference_counts_only_the_images_the_models_disagree_on():
-    a = np.array([1, 1, 1, 0, 1, 0, 1, 1])
-    b = np.array([1, 1, 0, 0, 1, 1, 0, 1])
-    paired = compare.paired_difference(a, b)
-    differences = a - b  # 0, 0, 1, 0, 0, -1, 1, 0
-    assert paired["difference"] == pytest.approx(1 / 8)
-    assert paired["disagreements"] == 3 and paired["images"] == 8
-    assert paired["half_width"] == pytest.approx(1.959964 * differences.std(ddof=1) / np.sqrt(8), rel=1e-5)
-    same = compare.paired_difference(a, a)
-    assert same["difference"] == 0 and same["half_width"] == 0  # no disagreement, no doubt
-    with pytest.raises(ValueError, match="equally long"):
-        compare.paired_difference(a, b[:4])
-
-
-def test_sd_bounds_against_the_chi_squared_interval():
-    low, high = compare.sd_bounds(3)
-    assert low == pytest.approx(np.sqrt(2 / stats.chi2.ppf(0.975, 2)))
-    assert high == pytest.approx(np.sqrt(2 / stats.chi2.ppf(0.025, 2)))
-    assert 0.52 < low < 0.53 and 6.2 < high < 6.3
-    assert compare.sd_bounds(30)[1] < compare.sd_bounds(5)[1]  # more runs, a tighter sd
-    with pytest.raises(ValueError, match="at least two runs"):
-        compare.sd_bounds(1)
-
-
 def test_comparison_table_adds_the_spread_over_seeds():
     record = {"params": 1, "epochs": 10, "tutorial_epochs": 10, "batch_size": 32, "seconds_per_epoch": 1.0,
               "train_accuracy": 0.9, "val_accuracy": 0.86, "test_accuracy": 0.858,
@@ -199,36 +142,6 @@ def test_comparison_table_adds_the_spread_over_seeds():
     assert "test acc. over seeds" not in compare.comparison_table(records, names).columns
 
 
-def write_study(folder, name, quick=False):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.json").write_text(json.dumps(
-        {"study": name, "quick": quick, "date": "2026-01-01", "device": "a CPU", "runs": [{}, {}], "rows": []}))
-
-
-def test_read_study_prefers_this_checkouts_file_and_names_it(tmp_path, capsys):
-    write_study(tmp_path / "results" / "fashion_mnist", "demo")
-    study = results.read_study("demo", start=tmp_path)
-    assert study["study"] == "demo"
-    assert capsys.readouterr().out == (
-        "demo study: results/fashion_mnist/demo.json in this checkout (2026-01-01, a CPU, 2 runs)\n")
-
-
-def test_read_study_falls_back_to_the_shipped_copy_and_refuses_quick_studies(tmp_path, capsys, monkeypatch):
-    # A quick study in this checkout is not read: studies are full runs only.
-    write_study(tmp_path / "results" / "quick" / "fashion_mnist", "reproduction", quick=True)
-    study = results.read_study("reproduction", start=tmp_path)
-    shipped = json.loads((results.shipped_dir() / "reproduction.json").read_text())
-    assert study == shipped
-    assert capsys.readouterr().out.startswith(
-        "reproduction study: helpers/book_results/fashion_mnist/reproduction.json, the book's copy")
-    write_study(tmp_path / "results" / "fashion_mnist", "odd", quick=True)
-    with pytest.raises(ValueError, match="holds a quick study"):
-        results.read_study("odd", start=tmp_path)
-    monkeypatch.setattr(results, "shipped_dir", lambda dataset="fashion_mnist": tmp_path / "nothing")
-    with pytest.raises(FileNotFoundError, match="scripts/run_studies.py --full"):
-        results.read_study("reproduction", start=tmp_path)
-
-
 def test_the_books_study_files_make_the_tables():
     # Whatever runs the shipped files hold so far, the chapters' tables build.
     reproduction = results.read_study("reproduction", verbose=False)
@@ -241,3 +154,32 @@ def test_the_books_study_files_make_the_tables():
                                  {"book_cnn": "book_cnn", "book_dense": "book_dense"})
     assert len(compare.spread(points)) == 9
     assert points["test_accuracy"].between(0.5, 1).all()
+
+
+def results_record(model_id, **fields):
+    return {"model": model_id, "params": 10, "epochs": 1, "batch_size": 32, "train_seconds": 1.0,
+            "seconds_per_epoch": 1.0, "train_accuracy": 0.5, "val_accuracy": 0.5, "test_accuracy": 0.5,
+            "test_loss": 1.0, "reported_test_accuracy": None, **fields}
+
+
+def test_comparison_table_marks_models_without_a_reported_figure():
+    records = {
+        "dense_baseline": results_record("dense_baseline", params=59130, tutorial_epochs=10,
+                                 reported_test_accuracy=0.871, test_accuracy=0.861),
+        "book_cnn": results_record("book_cnn", params=1702570, tutorial_epochs=1),
+    }
+    table = compare.comparison_table(records, {"dense_baseline": "Dense", "book_cnn": "Book"})
+    assert list(table.index) == ["Dense", "Book"]
+    assert float(table.loc["Dense", "difference (points)"]) == pytest.approx(-1.0)
+    assert table.loc["Book", "tutorial's test acc."] == "—"
+    assert table.loc["Book", "multiply-adds"] == compare.multiply_adds_by_model(["book_cnn"])["book_cnn"]
+    with pytest.raises(ValueError, match="strided_cnn"):
+        compare.comparison_table(records, {"strided_cnn": "Strided"})
+
+
+def test_multiply_adds_by_model_counts_each_architecture():
+    counts = compare.multiply_adds_by_model(["dense_baseline", "strided_cnn"])
+    assert list(counts) == ["dense_baseline", "strided_cnn"]
+    # A dense layer makes one multiply-add per weight: every parameter but the biases.
+    assert counts["dense_baseline"] == 59130 - sum((16, 32, 64, 128, 256, 10))
+    assert counts["strided_cnn"] == int(params.multiply_adds(models.build_model("strided_cnn")).sum())

@@ -3,7 +3,6 @@
 import ast
 import inspect
 
-import helpers  # noqa: F401  (quiet TensorFlow first)
 import keras
 import nbformat
 import numpy as np
@@ -189,7 +188,8 @@ def test_conv2d_adds_the_bias_for_every_kernel_layout():
     kernel = RNG.normal(size=(3, 3, 2, 4))
     bias = RNG.normal(size=4)
     np.testing.assert_allclose(conv.conv2d(image, kernel, bias=bias), conv.conv2d(image, kernel) + bias)
-    np.testing.assert_allclose(conv.conv2d(image, kernel[..., 0], bias=bias[:1]), conv.conv2d(image, kernel[..., 0]) + bias[0])
+    np.testing.assert_allclose(conv.conv2d(image, kernel[..., 0], bias=bias[:1]),
+                               conv.conv2d(image, kernel[..., 0]) + bias[0])
 
 
 def test_loops_on_the_chapter_5x5_example():
@@ -227,9 +227,11 @@ GOOD_IMAGE, GOOD_KERNEL = np.ones((5, 5, 3)), np.ones((3, 3, 3, 2))
 @pytest.mark.parametrize("image, kernel, options, message", [
     (np.ones((5, 5, 3)), np.ones((3, 3, 2, 2)), {},
      "the kernel spans 2 channel\\(s\\) but the image has 3: .* give it shape \\(3, 3, 3, filters\\)"),
-    (np.ones((5, 5)), GOOD_KERNEL, {}, "image must have shape \\(height, width, channels\\).*image\\[:, :, None\\]"),
+    (np.ones((5, 5)), GOOD_KERNEL, {},
+     "image must have shape \\(height, width, channels\\).*image\\[:, :, None\\]"),
     (np.ones((1, 5, 5, 3)), GOOD_KERNEL, {}, "image must have shape \\(height, width, channels\\)"),
-    (GOOD_IMAGE, np.ones((3, 3, 3)), {}, "kernel must have shape \\(kh, kw, channels, filters\\).*kernel\\[..., None\\]"),
+    (GOOD_IMAGE, np.ones((3, 3, 3)), {},
+     "kernel must have shape \\(kh, kw, channels, filters\\).*kernel\\[..., None\\]"),
     (GOOD_IMAGE, np.ones((3, 0, 3, 2)), {}, "kernel must not have an empty axis"),
     (GOOD_IMAGE, np.ones((7, 3, 3, 2)), {}, "larger than the padded input height \\(5\\)"),
     (GOOD_IMAGE, GOOD_KERNEL, {"padding": "full"}, "padding must be 'valid', 'same' or a non-negative int, got 'full'"),
@@ -237,7 +239,8 @@ GOOD_IMAGE, GOOD_KERNEL = np.ones((5, 5, 3)), np.ones((3, 3, 3, 2))
     (GOOD_IMAGE, GOOD_KERNEL, {"stride": 0}, "stride must be a positive integer, got 0"),
     (GOOD_IMAGE, GOOD_KERNEL, {"stride": (1, 2, 3)}, "stride must be an int or a pair of ints"),
     (GOOD_IMAGE, GOOD_KERNEL, {"stride": 1.5}, "stride must be a positive integer"),
-    (GOOD_IMAGE, GOOD_KERNEL, {"bias": np.ones(3)}, "bias must have shape \\(2,\\), one number per filter, got \\(3,\\)"),
+    (GOOD_IMAGE, GOOD_KERNEL, {"bias": np.ones(3)},
+     "bias must have shape \\(2,\\), one number per filter, got \\(3,\\)"),
     (GOOD_IMAGE, GOOD_KERNEL, {"bias": 1.0}, "bias must have shape \\(2,\\)"),
 ])
 def test_both_versions_refuse_bad_arguments_with_a_clear_message(convolution, image, kernel, options, message):

@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import data, splitting
+from helpers import data
 from helpers.data import (
+    IMAGES_MAGIC,
+    LABELS_MAGIC,
     CorruptDatasetError,
     DatasetNotFoundError,
     DatasetSpec,
     IdxFile,
-    IMAGES_MAGIC,
-    LABELS_MAGIC,
 )
 
 RNG = np.random.default_rng(0)
@@ -279,13 +279,8 @@ def test_scale_images_refuses_wrong_rank():
 
 # --- the real data, where installed ---------------------------------------------------
 
-needs_real_data = pytest.mark.skipif(
-    not all((data.DEBIAN_DIR / f.name).is_file() for f in data.FASHION_MNIST.files),
-    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)",
-)
 
-
-@needs_real_data
+@pytest.mark.needs_real_data
 def test_real_fashion_mnist_matches_keras_layout_and_official_statistics(monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
     # No time limit here (a busy machine would fail it at random):
@@ -302,7 +297,7 @@ def test_real_fashion_mnist_matches_keras_layout_and_official_statistics(monkeyp
     assert np.bincount(y_test).tolist() == [1000] * 10
 
 
-@needs_real_data
+@pytest.mark.needs_real_data
 def test_env_var_can_point_at_the_real_data(monkeypatch):
     monkeypatch.setenv("FASHION_MNIST_DIR", str(data.DEBIAN_DIR))
     assert data.find_dataset_dir(download=False) == data.DEBIAN_DIR
@@ -311,29 +306,6 @@ def test_env_var_can_point_at_the_real_data(monkeypatch):
 def test_class_names_in_label_order():
     assert data.CLASS_NAMES[0] == "T-shirt/top" and data.CLASS_NAMES[9] == "Ankle boot"
     assert len(data.CLASS_NAMES) == len(set(data.CLASS_NAMES)) == 10
-
-
-# --- stratified splits ---------------------------------------------------------------
-
-
-def test_stratified_split_takes_equal_numbers_per_class_reproducibly():
-    labels = np.repeat(np.arange(10), 50)
-    rest, picked = splitting.stratified_split(labels, 100, seed=3)
-    assert np.bincount(labels[picked]).tolist() == [10] * 10
-    assert sorted(np.concatenate([rest, picked]).tolist()) == list(range(500))
-    again_rest, again_picked = splitting.stratified_split(labels, 100, seed=3)
-    np.testing.assert_array_equal(picked, again_picked)
-    assert not np.array_equal(picked, splitting.stratified_split(labels, 100, seed=4)[1])
-
-
-@pytest.mark.parametrize("size, message", [
-    (15, "not a multiple of the 10 classes present; use for example 10 or 20"),
-    (-10, "non-negative integer"),
-    (1000, "needs 100 images of class 0, which has only 50"),
-])
-def test_stratified_split_refuses_impossible_sizes(size, message):
-    with pytest.raises(ValueError, match=message):
-        splitting.stratified_split(np.repeat(np.arange(10), 50), size)
 
 
 # --- MNIST digits: the same reader, or Keras' mnist.npz --------------------------------
@@ -398,7 +370,8 @@ def test_mnist_idx_with_wrong_label_counts_is_rejected(mnist_places, monkeypatch
     y_train[0] = 9  # one 0 turned into a 9
     write_fake_mnist_idx(mnist_places["explicit"], ((x_train, y_train), test))
     monkeypatch.setenv("MNIST_DIR", str(mnist_places["explicit"]))
-    with pytest.raises(CorruptDatasetError, match=r"train labels .* not the official MNIST labels: images per class \[5922,"):
+    with pytest.raises(CorruptDatasetError,
+                       match=r"train labels .* not the official MNIST labels: images per class \[5922,"):
         data.load_mnist()
 
 

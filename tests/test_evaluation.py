@@ -1,6 +1,8 @@
-"""Tests of helpers.evaluation's table of the most confused pairs, fed with
+"""Tests of helpers.evaluation: predicted classes (one view or a mirror
+vote), accuracy, and the table of the most confused pairs, fed with
 scikit-learn's confusion matrices as the chapters feed it."""
 
+import keras
 import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix
@@ -8,6 +10,51 @@ from sklearn.metrics import confusion_matrix
 from helpers import evaluation
 
 NAMES = ["a", "b", "c"]
+
+
+def test_predict_classes_takes_the_argmax_not_a_threshold():
+    # Probabilities with no value above 0.5: a 0.5 threshold would call them all class 0.
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Softmax()])
+    logits = np.array([[0.0, 1.0, 0.5], [2.0, 1.9, 0.0], [0.0, 0.0, 0.1]], dtype="float32")
+    assert evaluation.predict_classes(model, logits).tolist() == [1, 0, 2]
+    classes, probabilities = evaluation.predict_classes(model, logits, with_probabilities=True)
+    assert classes.tolist() == [1, 0, 2] and probabilities.shape == (3, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1)
+
+
+class LeftEdge(keras.Model):
+    """A "model" that reads one pixel on the left edge: the mirror vote sees
+    it once as it is and once moved to the right edge, where it reads 0."""
+
+    def call(self, images):
+        left = images[:, 0, 0, 0]
+        return keras.ops.stack([left, 1 - left], axis=1)
+
+
+def edge_images():
+    images = np.zeros((2, 28, 28, 1), dtype="float32")
+    images[0, 0, 0, 0] = 1.0
+    return images
+
+
+def test_mirror_vote_averages_an_image_and_its_mirror():
+    images, model = edge_images(), LeftEdge()
+    np.testing.assert_allclose(evaluation.predict_probabilities(model, images), [[1, 0], [0, 1]])
+    np.testing.assert_allclose(evaluation.predict_probabilities(model, images, mirror_vote=True),
+                               [[0.5, 0.5], [0, 1]])
+    with pytest.raises(ValueError, match=r"\(2, 28, 28\)"):
+        evaluation.predict_probabilities(model, images[..., 0], mirror_vote=True)
+
+
+def test_accuracy_is_the_share_of_images_whose_predicted_class_is_their_label():
+    images, model = edge_images(), LeftEdge()
+    # One view: classes 0 and 1. The mirror vote ties the first image (0.5, 0.5): argmax takes class 0.
+    assert evaluation.accuracy(model, images, [0, 1]) == 1.0
+    assert evaluation.accuracy(model, images, np.array([1, 1])) == 0.5
+    assert evaluation.accuracy(model, images, [0, 0]) == 0.5
+    assert isinstance(evaluation.accuracy(model, images, [0, 1]), float)
+    three = np.concatenate([images, images[:1]])  # a third image like the first
+    assert evaluation.accuracy(model, three, [1, 1, 1], mirror_vote=True) == pytest.approx(1 / 3)
 
 
 def test_most_confused_from_sklearn_counts_ranks_from_one():
@@ -59,15 +106,3 @@ def test_most_confused_row_of_an_absent_class_counts_nothing():
 def test_most_confused_refuses_bad_input(matrix, kwargs, message):
     with pytest.raises(ValueError, match=message):
         evaluation.most_confused(matrix, NAMES, **kwargs)
-
-
-def test_tensorflows_retracing_warning_is_dropped_and_other_warnings_pass(caplog):
-    import logging
-
-    import helpers  # noqa: F401  (installs the filter)
-
-    logger = logging.getLogger("tensorflow")
-    with caplog.at_level(logging.WARNING, logger="tensorflow"):
-        logger.warning("5 out of the last 13 calls to <function f> triggered tf.function retracing.")
-        logger.warning("something else worth seeing")
-    assert [record.getMessage() for record in caplog.records] == ["something else worth seeing"]

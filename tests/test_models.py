@@ -1,9 +1,10 @@
 """The book's models are built as the brief describes them."""
 
-import helpers  # noqa: F401  (quiet TensorFlow first)
 import keras
 import numpy as np
 import pytest
+
+from conftest import ROOT
 from helpers import models, training
 
 
@@ -115,7 +116,7 @@ def _conv_activations(model):
 
 
 def test_deep_narrow_cnn_as_published_leaves_its_last_three_convolutions_linear():
-    # The tutorial's own activations (its protocol in helpers.studies) against the book's ReLU on all six.
+    # The tutorial's own activations (its protocol in bookkit.studies) against the book's ReLU on all six.
     assert _conv_activations(models.deep_narrow_cnn()) == ["relu"] * 6
     as_published = models.deep_narrow_cnn(**models.TUTORIAL_SETTINGS["deep_narrow_cnn"]["as_published"])
     assert _conv_activations(as_published) == ["relu"] * 3 + ["linear"] * 3
@@ -128,3 +129,9 @@ def test_as_published_arguments_are_arguments_of_their_builders():
     for model_id, settings in models.TUTORIAL_SETTINGS.items():
         accepted = inspect.signature(models.BUILDERS[model_id]).parameters
         assert set(settings.get("as_published", {})) <= set(accepted), model_id
+
+
+def test_every_model_has_a_chapter_that_exists():
+    assert set(models.CHAPTERS) == set(models.BUILDERS) | set(models.BOOK_BUILDERS)
+    for notebook in models.CHAPTERS.values():
+        assert (ROOT / "notebooks" / notebook).is_file(), notebook

@@ -148,7 +148,8 @@ def test_book_cnn_chapter_defaults_to_the_book_settings():
     defaults = parameter_defaults("11_book_cnn.ipynb")
     assert defaults["EPOCHS"] == BOOK_SETTINGS["book_cnn"]["epochs"]
     assert defaults["DENSE_EPOCHS"] == BOOK_SETTINGS["book_dense"]["epochs"]
-    assert defaults["BATCH_SIZE"] == BOOK_SETTINGS["book_cnn"]["batch_size"] == BOOK_SETTINGS["book_dense"]["batch_size"]
+    assert defaults["BATCH_SIZE"] == BOOK_SETTINGS["book_cnn"]["batch_size"]
+    assert defaults["BATCH_SIZE"] == BOOK_SETTINGS["book_dense"]["batch_size"]
     assert defaults["TRAIN_SUBSET"] is None
 
 
@@ -192,10 +193,8 @@ def test_chapter_opens_with_questions_and_objectives(path):
     assert titles.count("Questions") == 1 and titles.count("Objectives") == 1, titles
     boxes = {title: (cls, body) for title, cls, body in found}
     assert boxes["Questions"][0] == "hint" and boxes["Objectives"][0] == "tip"
-    assert 2 <= top_level_bullets(boxes["Questions"][1]) <= 3, "2-3 questions"
-    objectives = boxes["Objectives"][1]
-    assert objectives.startswith("After this chapter you can:\n")
-    assert 2 <= top_level_bullets(objectives) <= 4, "2-4 objectives"
+    assert top_level_bullets(boxes["Questions"][1]) >= 1, "the Questions box lists no question"
+    assert top_level_bullets(boxes["Objectives"][1]) >= 1, "the Objectives box lists no objective"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -210,8 +209,8 @@ def test_chapter_ends_with_key_points_and_self_check(path):
     found = admonitions(last.source)
     key_points = [(cls, body) for title, cls, body in found if title == "Key points"]
     assert len(key_points) == 1 and key_points[0][0] == "important", "one Key points admonition"
-    assert 3 <= top_level_bullets(key_points[0][1]) <= 5, "3-5 key points"
-    assert "\n## Check yourself\n" in last.source
+    assert top_level_bullets(key_points[0][1]) >= 1, "the Key points box lists no point"
+    assert re.search(r"^## Check yourself", last.source, re.M), "no self-check section"
     answers = [cls for title, cls, _ in found if title == "Answer"]
     assert len(answers) >= 2 and set(answers) == {"dropdown"}, (
         "at least two self-check questions, each answer hidden in a dropdown")

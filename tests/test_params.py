@@ -1,6 +1,5 @@
 """helpers.params against model.count_params(), on random models and the book's own."""
 
-import helpers  # noqa: F401  (quiet TensorFlow first)
 import keras
 import numpy as np
 import pytest

@@ -1,14 +1,12 @@
-"""Tests of helpers.plots: the grid draws what it is given, and refuses nonsense."""
+"""Tests of helpers.plots: each figure draws what it is given, and refuses
+nonsense. (tests/conftest.py selects Matplotlib's Agg backend: no screen.)"""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from helpers import plots  # noqa: E402
+from helpers import plots
 
 
 def test_image_grid_layout_titles_and_row_labels():
@@ -55,8 +53,6 @@ def test_image_grid_shared_grey_scale():
 
 
 def test_with_thousands_formats_only_integer_columns():
-    import pandas as pd
-
     table = pd.DataFrame({"n": [56000800001, 7], "x": [0.5, 1.25], "s": ["a", "b"]})
     shown = plots.with_thousands(table)
     assert shown["n"].tolist() == ["56,000,800,001", "7"]
@@ -157,3 +153,36 @@ def test_feature_maps_can_show_the_strongest_channels_of_each_layer():
 def test_feature_maps_reject_bad_input(args, message):
     with pytest.raises(ValueError, match=message):
         plots.feature_maps(*args)
+
+
+def test_plot_spread_draws_every_run_jittered_and_labels_the_counts():
+    points = pd.DataFrame({"model": pd.Categorical(["a", "a", "a", "b"], categories=["a", "b", "c"]),
+                           "test_accuracy": [0.9, 0.9, 0.9, 0.8]})
+    ax = plots.plot_spread(points, reported={"a": 0.91}, title="t")
+    dots = ax.collections[0].get_offsets()
+    assert len(dots) == 3 and np.all(dots[:, 0] == 0.9)
+    assert len(set(dots[:, 1])) == 3 and np.all(np.abs(dots[:, 1]) <= 0.2)  # equal runs pulled apart
+    again = plots.plot_spread(points, reported={"a": 0.91}).collections[0].get_offsets()
+    np.testing.assert_array_equal(dots, again)  # the same jitter every time: stable outputs
+    # One row per group, first on top, each label with its number of runs.
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert [label.split(" ")[0] for label in labels] == ["a", "b", "c"]
+    assert "3" in labels[0] and "1" in labels[1] and "no runs" in labels[2]
+    crosses = [c for c in ax.collections if c.get_label() == "tutorial's figure"]
+    assert len(crosses) == 1 and tuple(crosses[0].get_offsets()[0]) == (0.91, 0)
+    assert ax.get_title() == "t"
+    assert len(ax.get_legend_handles_labels()[1]) == 3  # the tutorial's figure, one run, mean ± sd
+    plt.close("all")
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_spread(pd.DataFrame({"model": [], "test_accuracy": []}))
+
+
+def test_plot_spread_marks_the_mean_and_sd_of_groups_with_two_runs_or_more():
+    points = pd.DataFrame({"model": ["a", "a", "b"], "test_accuracy": [0.90, 0.92, 0.8]})
+    fig, ax = plt.subplots()
+    assert plots.plot_spread(points, ax=ax) is ax
+    (bar,) = ax.containers  # one error bar: group "b" has a single run
+    (line,) = bar.lines[2]
+    np.testing.assert_allclose(line.get_segments()[0][:, 0], [0.91 - np.std([0.9, 0.92], ddof=1),
+                                                              0.91 + np.std([0.9, 0.92], ddof=1)])
+    plt.close(fig)

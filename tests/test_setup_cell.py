@@ -12,7 +12,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import helpers
-from conftest import NOTEBOOKS, ROOT
+from conftest import NOTEBOOKS
 from scripts import setup_cell
 
 SOURCE = setup_cell.render()

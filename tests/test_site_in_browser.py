@@ -41,6 +41,9 @@ import yaml
 
 from conftest import NOTEBOOKS, ROOT
 
+# Builds the book and reads every page in Chromium: `make test-fast` leaves it out.
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -159,7 +162,7 @@ class _Anchors(HTMLParser):
             self.refresh = match and match.group(1).strip()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(path: Path) -> _Anchors:
     parser = _Anchors()
     parser.feed(path.read_text(encoding="utf-8"))

@@ -22,15 +22,18 @@ import os
 import shutil
 import subprocess
 import time
-import tomllib
 import venv
 
 import nbformat
 import pytest
+import tomllib
 import yaml
 
 from conftest import NOTEBOOKS, ROOT
 from scripts import run_notebooks, setup_cell
+
+# A fresh virtualenv, then every chapter executed: minutes, and `make test-fast` leaves it out.
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 # What runs the notebooks in the virtualenv, besides the book's own libraries:

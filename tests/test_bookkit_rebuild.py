@@ -1,0 +1,112 @@
+"""Tests of bookkit.rebuild, which runs the declared search and keeps every
+run: its resumable study files, and a quick run of the whole rebuild (the
+search, then the frozen recipes on the test seeds), written below a
+temporary folder, never into the repository."""
+
+import json
+
+import pytest
+
+from bookkit import rebuild, search
+from conftest import ROOT
+from helpers import machine
+
+
+@pytest.fixture
+def rebuild_root(tmp_path, monkeypatch):
+    """bookkit.rebuild writes its study files below this folder instead of the repository."""
+    monkeypatch.setattr(rebuild, "ROOT", tmp_path)
+    return tmp_path
+
+
+def test_study_paths_keep_quick_runs_apart(rebuild_root):
+    assert rebuild.study_path("demo", quick=False) == rebuild_root / "results" / "rebuild" / "demo.json"
+    assert rebuild.study_path("demo", quick=True) == rebuild_root / "results" / "quick" / "rebuild" / "demo.json"
+
+
+def test_a_study_file_writes_every_run_at_once_and_resumes(rebuild_root, capsys):
+    path = rebuild.study_path("demo", quick=True)
+    study = rebuild.StudyFile(path)
+    assert study.runs == [] and study.find(seed=1) is None and not path.exists()
+    added = study.add({"seed": 1, "settings": {"dropout": 0.5}, "val_accuracy": 0.9})
+    assert added["seed"] == 1 and {"load", "date"} <= set(added)
+    assert capsys.readouterr().out.startswith("demo: ")  # one line per run, as it ends
+    again = rebuild.StudyFile(path)  # an interrupted study, started again
+    assert again.runs == [added] and again.find(settings={"dropout": 0.5}) == added
+    assert again.find(seed=2) is None and again.find(seed=1, settings={"dropout": 0.3}) is None
+    saved = json.loads(path.read_text())
+    assert saved["device"] == machine.device_description()
+    assert saved["keras_version"] == machine.library_versions()["keras_version"]
+
+
+def test_saving_keeps_the_fields_of_earlier_saves(rebuild_root):
+    path = rebuild.study_path("demo", quick=False)
+    rebuild.StudyFile(path).save(selection="validation")
+    study = rebuild.StudyFile(path)
+    study.save(recipe={"dropout": 0.5})
+    saved = json.loads(path.read_text())
+    assert saved["selection"] == "validation" and saved["recipe"] == {"dropout": 0.5} and saved["runs"] == []
+
+
+def test_the_frozen_recipe_trains_for_the_epochs_planned_in_its_development_run(rebuild_root):
+    study = rebuild.StudyFile(rebuild.study_path("book_cnn_development", quick=True))
+    candidate = search.Candidate(dropout=0.3)
+    study.add({"settings": candidate.settings(), "budget_seconds": 180, "seed": 0, "planned_epochs": 7})
+    study.add({"settings": candidate.settings(), "budget_seconds": 600, "seed": 0, "planned_epochs": 21})
+    assert rebuild.frozen_epochs(study, candidate, 180) == 7
+    assert rebuild.frozen_epochs(study, candidate, 600) == 21
+
+
+def test_the_command_line_asks_for_a_stage(capsys):
+    with pytest.raises(SystemExit):
+        rebuild.main(["--quick"])
+    with pytest.raises(SystemExit):
+        rebuild.main(["--quick", "everything"])
+    assert "everything" in capsys.readouterr().err
+
+
+def files_below(folder):
+    """{path: modification time} of every file below `folder`."""
+    return {path: path.stat().st_mtime_ns for path in folder.rglob("*") if path.is_file()} \
+        if folder.is_dir() else {}
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@pytest.mark.needs_real_data
+def test_a_quick_rebuild_searches_then_scores_the_frozen_recipes_and_resumes(rebuild_root):
+    # Where a quick rebuild writes by default (the full one, results/rebuild/, may be running meanwhile).
+    repository_quick = ROOT / "results" / "quick" / "rebuild"
+    before = files_below(repository_quick)
+    rebuild.main(["--quick", "search", "headline"])
+    folder = rebuild_root / "results" / "quick" / "rebuild"
+    studies = {path.stem: json.loads(path.read_text()) for path in folder.glob("*.json")}
+    assert set(studies) == {"book_cnn_development", "book_cnn_fast", "book_cnn"}
+
+    development = studies["book_cnn_development"]
+    fields = set(search.Candidate().settings())
+    assert set(development["fast_recipe"]) == fields and set(development["full_recipe"]) == fields
+    assert development["selection"] == "validation" and development["started_from"] == search.STARTED_FROM
+    assert set(development["search_space"]) == set(development["budgets"]) == {"3 minutes", "10 minutes"}
+    runs = development["runs"]
+    # The start and the first QUICK["stages"] stages of each search, each on the development seeds.
+    assert len({run["stage"] for run in runs}) == 2 * (1 + rebuild.QUICK["stages"])
+    assert {run["seed"] for run in runs} == set(search.DEVELOPMENT_SEEDS)
+    assert {run["budget_seconds"] for run in runs} == {search.FAST_BUDGET_SECONDS, search.FULL_BUDGET_SECONDS}
+    assert all(run["planned_epochs"] == run["epochs_trained"] == 1 for run in runs)  # quick: one epoch
+    assert all(0 <= run["val_accuracy"] <= 1 for run in runs)
+    assert not any("test" in key for run in runs for key in run)  # no candidate sees the test set
+
+    for name, recipe in (("book_cnn_fast", "fast_recipe"), ("book_cnn", "full_recipe")):
+        headline = studies[name]
+        assert headline["recipe"] == development[recipe] and headline["selection"] == "validation"
+        assert [run["seed"] for run in headline["runs"]] == list(rebuild.TEST_SEEDS[:rebuild.QUICK["seeds"]])
+        assert all(0 <= run["test_accuracy"] <= 1 for run in headline["runs"])
+        assert headline["test_accuracy"] == pytest.approx(
+            sum(run["test_accuracy"] for run in headline["runs"]) / len(headline["runs"]))
+
+    # Started again, it finds every run on file and trains nothing.
+    rebuild.main(["--quick", "search", "headline"])
+    for path in folder.glob("*.json"):
+        assert json.loads(path.read_text())["runs"] == studies[path.stem]["runs"], path.name
+    assert files_below(repository_quick) == before  # nothing written into the repository
