@@ -170,7 +170,7 @@ def check_conv_arguments(image, kernel, bias=None):
 
 
 def conv2d_loops(image, kernel, stride=1, padding="valid", bias=None):
-    """Convolution from its definition: plain loops over output positions and filters.
+    """Convolution from its definition: plain loops over positions and filters.
 
     image (H, W, C_in), kernel (kh, kw, C_in, C_out), bias (C_out,) or None.
     Returns (out_h, out_w, C_out): the same numbers as `conv2d_vectorised` and
@@ -187,7 +187,8 @@ def conv2d_loops(image, kernel, stride=1, padding="valid", bias=None):
         for col in range(out_w):
             # The window's top-left corner moves `stride` pixels per output step.
             top, left = row * stride_h, col * stride_w
-            window = padded[top:top + kernel_h, left:left + kernel_w, :]  # (kh, kw, C_in)
+            # The window under the kernel: (kh, kw, C_in).
+            window = padded[top:top + kernel_h, left:left + kernel_w, :]
             for f in range(filters):
                 # Multiply element by element over height, width and every
                 # input channel, add it all up, then add the filter's bias.
@@ -204,7 +205,8 @@ def conv2d_vectorised(image, kernel, stride=1, padding="valid", bias=None):
     image, kernel, bias = check_conv_arguments(image, kernel, bias)
     kernel_hw = kernel.shape[:2]
     stride_hw = as_pair(stride, "stride")
-    windows = sliding_windows(pad_image(image, kernel_hw, stride_hw, padding), kernel_hw, stride_hw)
+    padded = pad_image(image, kernel_hw, stride_hw, padding)
+    windows = sliding_windows(padded, kernel_hw, stride_hw)
     # windows is (out_h, out_w, C_in, kh, kw): one einsum multiplies every
     # window by every filter and sums over kh, kw and C_in, the loops' work.
     return np.einsum("hwcij,ijcf->hwf", windows, kernel) + bias

@@ -39,9 +39,9 @@ try:
     assert (helpers.__book__, helpers.__version__) == ("hands-on-cnns", HELPERS_VERSION)
 except (ImportError, AttributeError, AssertionError):
     raise RuntimeError(
-        f"This chapter needs the book's helpers {{HELPERS_VERSION}} and could not install or "
-        "import them: connect to the internet, restart the runtime and run all cells again "
-        "(the setup page of the book explains other ways).") from None
+        f"This chapter needs the book's helpers {{HELPERS_VERSION}} and could not "
+        "install or import them: connect to the internet, restart the runtime and "
+        "run all cells again (the setup page of the book explains other ways).") from None
 helpers.quiet_tensorflow()  # TensorFlow starts without its start-up logs'''
 
 
@@ -69,13 +69,22 @@ def setup_cell_index(nb) -> int:
     return next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
 
 
+# The setup cell is plumbing, not the lesson: the website shows it collapsed
+# (MyST-NB's hide-input tag); in Jupyter and Colab it runs as any other cell.
+SETUP_TAG = "hide-input"
+
+
 def write_setup_cell(path: Path, source: str) -> bool:
-    """Put `source` into the notebook's setup cell; return whether it changed."""
+    """Put `source` into the notebook's setup cell, tagged SETUP_TAG; return
+    whether it changed."""
     nb = nbformat.read(path, as_version=4)
     cell = nb.cells[setup_cell_index(nb)]
-    if cell.source == source:
+    tags = cell.metadata.setdefault("tags", [])
+    if cell.source == source and SETUP_TAG in tags:
         return False
     cell.source = source
+    if SETUP_TAG not in tags:
+        tags.append(SETUP_TAG)
     nbformat.write(nb, path)
     return True
 

@@ -198,14 +198,12 @@ def test_chapter_opens_with_questions_and_objectives(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_chapter_ends_with_key_points_and_self_check(path):
+def test_chapter_ends_with_one_key_points_box_and_a_self_check(path):
     cells = read(path).cells
-    summary = [i for i, cell in enumerate(cells)
-               if cell.cell_type == "markdown" and "## Summary" in cell.source]
-    assert summary, "no ## Summary section"
+    assert not any(cell.cell_type == "markdown" and re.search(r"^## Summary", cell.source, re.M)
+                   for cell in cells), "one closing box: the Key points, no separate Summary"
     last = cells[-1]
-    assert last.cell_type == "markdown" and len(cells) - 1 > summary[-1], (
-        "the key points and the self-check come in the last cell, after the summary")
+    assert last.cell_type == "markdown", "the key points and the self-check come in the last cell"
     found = admonitions(last.source)
     key_points = [(cls, body) for title, cls, body in found if title == "Key points"]
     assert len(key_points) == 1 and key_points[0][0] == "important", "one Key points admonition"
@@ -214,6 +212,53 @@ def test_chapter_ends_with_key_points_and_self_check(path):
     answers = [cls for title, cls, _ in found if title == "Answer"]
     assert len(answers) >= 2 and set(answers) == {"dropdown"}, (
         "at least two self-check questions, each answer hidden in a dropdown")
+
+
+GOING_FURTHER = "going-further"
+# The beginner's path: the core of these chapters (markdown outside their
+# Going further section) reads in about 20 minutes.
+CORE_WORD_LIMIT = 1600
+CORE_PATH_CHAPTERS = ("01_", "02_", "03_", "04_", "05_", "06_", "07_")
+
+
+def core_words(nb) -> int:
+    """Words of markdown outside the Going further section, counted as the
+    project's checks count them: runs of word characters."""
+    return sum(len(re.findall(r"\w+", cell.source)) for cell in nb.cells
+               if cell.cell_type == "markdown" and GOING_FURTHER not in cell.metadata.get("tags", []))
+
+
+def going_further_flags(nb):
+    """For each cell, whether it lies in the Going further section: from the
+    "## Going further" heading to the next level-2 heading."""
+    inside, flags = False, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heading = re.search(r"^## (.+)$", cell.source, re.M)
+            if heading:
+                inside = heading.group(1).strip().startswith("Going further")
+        flags.append(inside)
+    return flags
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_going_further_cells_are_exactly_the_going_further_section(path):
+    # The site boxes the section under the "## Going further" heading; the
+    # word counts and the workshop plan read the cell tag: the two must agree.
+    nb = read(path)
+    for index, (cell, inside) in enumerate(zip(nb.cells, going_further_flags(nb))):
+        tagged = GOING_FURTHER in cell.metadata.get("tags", [])
+        assert tagged == inside, (
+            f"cell {index} ({cell.source.splitlines()[0][:60] if cell.source else ''!r}) is "
+            f"{'' if inside else 'not '}in the Going further section but "
+            f"{'' if tagged else 'not '}tagged {GOING_FURTHER!r}")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name.startswith(CORE_PATH_CHAPTERS)],
+                         ids=lambda p: p.name)
+def test_the_core_path_reads_in_about_twenty_minutes(path):
+    words = core_words(read(path))
+    assert words <= CORE_WORD_LIMIT, f"{words} words of core markdown (at most {CORE_WORD_LIMIT})"
 
 
 # Every figure on the website needs alt text for screen readers. MyST-NB takes

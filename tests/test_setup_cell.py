@@ -21,8 +21,14 @@ SOURCE = setup_cell.render()
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_notebook_starts_with_the_same_setup_cell(path):
     nb = nbformat.read(path, as_version=4)
-    assert nb.cells[setup_cell.setup_cell_index(nb)].source == SOURCE, (
-        "run scripts/setup_cell.py to rewrite the setup cells")
+    cell = nb.cells[setup_cell.setup_cell_index(nb)]
+    assert cell.source == SOURCE, "run scripts/setup_cell.py to rewrite the setup cells"
+    assert setup_cell.SETUP_TAG in cell.metadata.get("tags", []), (
+        "the website shows the setup cell collapsed: run scripts/setup_cell.py")
+
+
+def test_no_line_of_the_setup_cell_scrolls_sideways():
+    assert max(len(line) for line in SOURCE.splitlines()) <= 88
 
 
 def test_the_setup_cell_asks_for_this_release_from_the_configured_repository():

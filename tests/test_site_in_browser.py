@@ -40,6 +40,7 @@ import pytest
 import yaml
 
 from conftest import NOTEBOOKS, ROOT
+from helpers.plots import FIGURE_DPI, MIN_FONT_PT
 
 # Builds the book and reads every page in Chromium: `make test-fast` leaves it out.
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -50,6 +51,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 TIMEOUT_MS = 60_000  # per wait; generous, for a busy 2-core machine
+# The window the reading-comfort check uses: a common laptop screen.
+VIEWPORT = {"width": 1280, "height": 800}
+# A figure's smallest text (MIN_FONT_PT at FIGURE_DPI pixels per inch) reads
+# at 9 pt or more on the page (96 CSS pixels to the inch) when the figure is
+# shown at this fraction of its drawn width or more.
+MIN_FIGURE_SCALE = 9 * 96 / (MIN_FONT_PT * FIGURE_DPI)
 # TeX left as text: \( \[ \begin{ or $...$ on one line.
 RAW_TEX = re.compile(r"\\\(|\\\[|\\begin\{|\$[^$\n]+\$")
 
@@ -116,7 +123,7 @@ def browser(chromium, tmp_path_factory):
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(home / "profile"), executable_path=str(chromium), env=env,
-            args=CHROMIUM_ARGS, headless=True, viewport={"width": 1280, "height": 900})
+            args=CHROMIUM_ARGS, headless=True, viewport=VIEWPORT)
         context.set_default_timeout(TIMEOUT_MS)
         yield context
         context.close()
@@ -214,13 +221,37 @@ _PROSE_TEXT = """() => {
     return parts.join("");
 }"""
 
+# Reading comfort at the viewport's width: every code block, output and table
+# of the article must fit its column (nothing cut off, nothing scrolling
+# sideways), and every figure must be shown at no less than MIN_FIGURE_SCALE
+# of its drawn size, so that its smallest text reads at 9 pt or more.
+_OVERFLOWS = """() => {
+    const article = document.querySelector("article.bd-article");
+    if (!article) return [[], []];
+    const right = article.getBoundingClientRect().right;
+    const wide = [];
+    for (const el of article.querySelectorAll("pre, table, div.cell_output, mjx-container[display]")) {
+        const r = el.getBoundingClientRect();
+        if (!r.width) continue;  // hidden (a closed solution)
+        if (el.scrollWidth > el.clientWidth + 1 || r.right > right + 1)
+            wide.push(`${el.tagName.toLowerCase()} ${el.scrollWidth}px in ${el.clientWidth}px: `
+                      + (el.textContent || "").trim().slice(0, 50));
+    }
+    const small = [];
+    for (const img of article.querySelectorAll("div.cell_output img")) {
+        const shown = img.getBoundingClientRect().width;
+        if (img.naturalWidth && shown) small.push([img.currentSrc || img.src, shown / img.naturalWidth]);
+    }
+    return [wide, small];
+}"""
+
 _DROPDOWNS = """() => [...document.querySelectorAll(".solution.dropdown")].map(e => e.id)"""
 
 
 def _check_page(context, base, html, relative, offline, shots):
     """Visit one page; return (problems, numbers)."""
     problems, numbers = [], {"images": 0, "links": 0, "anchors": 0, "external": 0,
-                              "math": 0, "dropdowns": 0}
+                              "math": 0, "dropdowns": 0, "figures": 0}
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text}"))
     page.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
@@ -270,6 +301,14 @@ def _check_page(context, base, html, relative, offline, shots):
             numbers["anchors"] += 1
             if file.suffix == ".html" and unquote(target.fragment) not in _parse(file).ids:
                 problems.append(f"missing anchor: {href}")
+
+    wide, figures = page.evaluate(_OVERFLOWS)
+    problems += [f"wider than its column at {VIEWPORT['width']}x{VIEWPORT['height']}: {w}" for w in wide]
+    for src, scale in figures:
+        numbers["figures"] += 1
+        if scale < MIN_FIGURE_SCALE:
+            problems.append(f"figure shown at {scale:.0%} of its size, its smallest text under 9 pt "
+                            f"(needs {MIN_FIGURE_SCALE:.0%}): {src.rsplit('/', 1)[-1]}")
 
     stem = Path(relative).stem
     if relative.startswith("notebooks/"):
