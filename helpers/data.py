@@ -246,6 +246,28 @@ def folder_from_env(spec: DatasetSpec, env_var: str) -> Path | None:
     return folder
 
 
+def copy_to_keras_cache() -> Path:
+    """Let `keras.datasets.fashion_mnist.load_data()` work offline: where this
+    machine holds a checked local copy of Fashion-MNIST (the folder named by
+    $FASHION_MNIST_DIR, or Debian's package) and Keras' cache lacks a file,
+    copy the file into the cache, where `load_data` looks before it
+    downloads. Does nothing where the cache is complete or there is no local
+    copy (on Colab, Keras downloads the data). Returns the cache folder."""
+    import shutil
+
+    cache = keras_home() / KERAS_SUBDIR
+    try:
+        local = find_dataset_dir(download=False)
+    except DatasetNotFoundError:
+        return cache
+    if local.resolve() != cache.resolve():
+        for file in FASHION_MNIST.files:
+            if not (cache / file.name).is_file():
+                cache.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(local / file.name, cache / file.name)
+    return cache
+
+
 def find_dataset_dir(
     spec: DatasetSpec = FASHION_MNIST,
     env_var: str = ENV_VAR,

@@ -449,3 +449,28 @@ def test_mnist_label_counts_add_up_and_digit_names():
     assert sum(data.MNIST.label_counts["train"]) == 60000
     assert sum(data.MNIST.label_counts["test"]) == 10000
     assert data.DIGIT_NAMES == tuple("0123456789")
+
+
+def test_copy_to_keras_cache_lets_keras_read_a_local_copy_offline(tmp_path, monkeypatch):
+    local, home = tmp_path / "debian", tmp_path / "keras"
+    local.mkdir()
+    for file in data.FASHION_MNIST.files:
+        (local / file.name).write_bytes(file.name.encode())
+    monkeypatch.setattr(data, "keras_home", lambda: home)
+    monkeypatch.setattr(data, "find_dataset_dir", lambda download=True: local)
+    cache = data.copy_to_keras_cache()
+    assert cache == home / data.KERAS_SUBDIR
+    assert sorted(p.name for p in cache.iterdir()) == sorted(f.name for f in data.FASHION_MNIST.files)
+    first = data.FASHION_MNIST.files[0].name
+    (cache / first).write_bytes(b"kept")  # a file already in the cache is left alone
+    data.copy_to_keras_cache()
+    assert (cache / first).read_bytes() == b"kept"
+
+
+def test_copy_to_keras_cache_does_nothing_without_a_local_copy(tmp_path, monkeypatch):
+    def nowhere(download=True):
+        raise data.DatasetNotFoundError("no copy")
+
+    monkeypatch.setattr(data, "keras_home", lambda: tmp_path)
+    monkeypatch.setattr(data, "find_dataset_dir", nowhere)
+    assert not data.copy_to_keras_cache().exists()
