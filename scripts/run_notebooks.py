@@ -3,14 +3,17 @@
 
     python scripts/run_notebooks.py              # full run: outputs stored in notebooks/
     python scripts/run_notebooks.py --quick      # quick settings, into results/quick/
+    python scripts/run_notebooks.py --workshop   # workshop settings, into results/workshop/
     python scripts/run_notebooks.py --full --quick --update-readme
                                                  # both, then rewrite the README's runtime table
     python scripts/run_notebooks.py notebooks/04_fashion_mnist.ipynb   # only some notebooks
 
 A full run executes each notebook in place with the values in its own
 `parameters` cell: those are the outputs the book shows. A quick run injects the
-values in notebooks/quick.yml and writes the executed copies to results/quick/,
-so that it never overwrites the stored outputs. Timings go to
+values in notebooks/quick.yml (CI's smoke settings) and writes the executed
+copies to results/quick/, so that it never overwrites the stored outputs; a
+workshop run does the same with notebooks/workshop.yml (the settings a room of
+laptops runs, which the student notebooks carry) into results/workshop/. Timings go to
 results/runtimes.json (merged with earlier ones) and, with --update-readme, into
 the table between the runtime markers of README.md. A full run also exports the figures of cells tagged `readme-figure`
 to book/images/ for the README.
@@ -35,8 +38,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-QUICK_FILE = NOTEBOOKS / "quick.yml"
-QUICK_OUT = ROOT / "results" / "quick"
+# Each reduced setting: the file of parameters papermill injects, and the
+# folder its executed copies go to.
+SETTINGS = {
+    "quick": (NOTEBOOKS / "quick.yml", ROOT / "results" / "quick"),
+    "workshop": (NOTEBOOKS / "workshop.yml", ROOT / "results" / "workshop"),
+}
+QUICK_FILE, QUICK_OUT = SETTINGS["quick"]
 RUNTIMES = ROOT / "results" / "runtimes.json"
 FIGURES = ROOT / "book" / "images"
 README = ROOT / "README.md"
@@ -48,10 +56,16 @@ def book_notebooks():
     return sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
 
 
+def setting_parameters(notebook: Path, setting: str) -> dict:
+    """The parameters of a reduced setting ("quick" or "workshop") for one
+    notebook (empty if it has none)."""
+    table = yaml.safe_load(SETTINGS[setting][0].read_text()) or {}
+    return dict(table.get(notebook.stem) or {})
+
+
 def quick_parameters(notebook: Path) -> dict:
     """The quick-setting parameters for one notebook (empty if it has none)."""
-    table = yaml.safe_load(QUICK_FILE.read_text()) or {}
-    return dict(table.get(notebook.stem) or {})
+    return setting_parameters(notebook, "quick")
 
 
 def strip_run_metadata(path: Path):
@@ -174,6 +188,7 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter notebook")
     parser.add_argument("--full", action="store_true", help="full run, outputs stored in place (the default)")
     parser.add_argument("--quick", action="store_true", help="quick run into results/quick/")
+    parser.add_argument("--workshop", action="store_true", help="workshop run into results/workshop/")
     parser.add_argument("--update-readme", action="store_true", help="rewrite the README's runtime table")
     parser.add_argument("--standalone-times", type=Path, metavar="LOG",
                         help="record the quick times that `make colab-check` printed to LOG, run nothing")
@@ -183,7 +198,7 @@ def main(argv=None):
         if args.update_readme:
             update_readme(runtimes)
         return
-    modes = [m for m in ("full", "quick") if getattr(args, m)] or ["full"]
+    modes = [m for m in ("full", "quick", "workshop") if getattr(args, m)] or ["full"]
     notebooks = [p.resolve() for p in args.notebooks] or book_notebooks()
 
     runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {"notebooks": {}}
@@ -193,7 +208,7 @@ def main(argv=None):
                 seconds = execute(nb, nb, {})
                 export_tagged_figures(nb)
             else:
-                seconds = execute(nb, QUICK_OUT / nb.name, quick_parameters(nb))
+                seconds = execute(nb, SETTINGS[mode][1] / nb.name, setting_parameters(nb, mode))
             print(f"{mode:>5}  {nb.name:<40} {seconds:7.1f} s", flush=True)
             runtimes["notebooks"].setdefault(nb.name, {})[mode] = round(seconds, 1)
             if mode == "quick":
