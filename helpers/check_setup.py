@@ -14,10 +14,16 @@ It checks, in this order:
    loss must be finite and lower than before.
 
 It ends with one line: "Ready for the workshop." or which checks failed and
-what to do about each, and exits with 0 (ready) or 1 (not ready). The lower
-bounds come from the installed distribution's metadata
-(`importlib.metadata.requires("hands-on-cnns-helpers")`), or from
-`pyproject.toml` next to the package when it is not installed.
+what to do about each, and exits with 0 (ready) or 1 (not ready).
+
+The versions have one source, pyproject.toml: the lower bounds come from the
+installed distribution's metadata (`Requires-Python` and
+`importlib.metadata.requires("hands-on-cnns-helpers")`), or from
+`pyproject.toml` next to the package when it is not installed; with neither,
+the checks say so and how to install the package. pyproject.toml gives Python
+no upper bound, so that a newer TensorFlow extends the range; NEWEST_PYTHON
+below is the newest Python that the TensorFlow of requirements.txt has
+packages for. The setup page's table states the same range (a test checks).
 """
 
 from __future__ import annotations
@@ -40,6 +46,14 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 SETUP_PAGE = "the book's setup page (Setting up, under Teaching with this book)"
 SMOKE_IMAGES = 512  # a few hundred images: one epoch takes seconds on a laptop CPU
 READY = "Ready for the workshop."
+# The newest Python that TensorFlow 2.21 (requirements.txt's pin) publishes
+# packages for, on Linux, Windows and macOS; raise it with that pin.
+NEWEST_PYTHON = "3.13"
+
+
+class UndeclaredRange(RuntimeError):
+    """Neither the installed package's metadata nor a pyproject.toml says which
+    versions the book supports."""
 
 
 @dataclass(frozen=True)
@@ -83,17 +97,41 @@ def pyproject_text() -> str:
     return PYPROJECT.read_text() if PYPROJECT.is_file() else ""
 
 
+def not_installed_pyproject() -> str:
+    """pyproject.toml's text, for a package that pip did not install; raises
+    UndeclaredRange where there is none (a copied `helpers` folder)."""
+    text = pyproject_text()
+    if not text:
+        raise UndeclaredRange(
+            f"Python imports the book's helpers from {Path(helpers.__file__).resolve().parent}, "
+            f"but {DISTRIBUTION} is not installed and there is no pyproject.toml beside it, so "
+            "the supported versions are unknown")
+    return text
+
+
+def install_the_package() -> str:
+    """What to do when the package is not installed, as one sentence."""
+    return (f"Install the book's package: in the repository folder, run `{sys.executable} -m pip "
+            "install -r requirements-learner.txt`; on Colab, run the chapter's first cell (the setup "
+            f"cell) again. See {SETUP_PAGE}.")
+
+
+def supported_pythons(minimum: str) -> str:
+    """The supported range in words: "3.10 to 3.13"."""
+    return f"{minimum} to {NEWEST_PYTHON}"
+
+
 def declared_requirements() -> dict:
     """The package's declared lower bounds, {"tensorflow": "2.18", ...}.
 
     Read from the installed distribution's metadata; when the package is not
     installed (imported from a checkout), from pyproject.toml's
-    `dependencies` list.
+    `dependencies` list. Raises UndeclaredRange when there is neither.
     """
     try:
         lines = metadata.requires(DISTRIBUTION) or []
     except metadata.PackageNotFoundError:
-        block = re.search(r"^dependencies\s*=\s*\[(.*?)^\]", pyproject_text(), re.S | re.M)
+        block = re.search(r"^dependencies\s*=\s*\[(.*?)^\]", not_installed_pyproject(), re.S | re.M)
         lines = re.findall(r'"([^"]+)"', block.group(1)) if block else []
     bounds = {}
     for line in lines:
@@ -104,11 +142,15 @@ def declared_requirements() -> dict:
 
 
 def required_python() -> str:
-    """The oldest Python the package supports, from `Requires-Python` (">=3.10" -> "3.10")."""
+    """The oldest Python the package supports, from `Requires-Python` (">=3.10" -> "3.10").
+
+    Raises UndeclaredRange when the package is not installed and has no
+    pyproject.toml beside it.
+    """
     try:
         spec = metadata.metadata(DISTRIBUTION).get("Requires-Python") or ""
     except metadata.PackageNotFoundError:
-        match = re.search(r'^requires-python\s*=\s*"([^"]*)"', pyproject_text(), re.M)
+        match = re.search(r'^requires-python\s*=\s*"([^"]*)"', not_installed_pyproject(), re.M)
         spec = match.group(1) if match else ""
     match = re.search(r">=\s*([0-9.]+)", spec)
     if not match:
@@ -136,24 +178,51 @@ def pip_install(requirement: str) -> str:
 
 
 def check_python() -> Check:
-    """Python itself: at least the version the package requires."""
-    found, minimum = python_version(), required_python()
-    if is_at_least(found, minimum):
-        return Check("Python", True, f"{found} ({minimum} or newer needed)")
-    return Check(
-        "Python", False, f"{found} is older than {minimum}",
-        "Install Python 3.11 or newer (from python.org, or your system's package manager), "
-        "make the virtual environment again with it and install the book's requirements into "
-        f"it, or use Colab. See {SETUP_PAGE}.")
+    """Python itself: at least the version the package requires.
+
+    A Python newer than NEWEST_PYTHON passes (TensorFlow may be installed,
+    from a newer release), with a note; the TensorFlow check says what to do
+    if it is missing.
+    """
+    found = python_version()
+    try:
+        minimum = required_python()
+    except UndeclaredRange as error:
+        return Check("Python", False, f"{found}; {error}", install_the_package())
+    supported = supported_pythons(minimum)
+    if not is_at_least(found, minimum):
+        return Check(
+            "Python", False, f"{found} is older than {minimum}",
+            f"Install Python {supported} (from python.org, or your system's package manager), "
+            "make the virtual environment again with it and install the book's requirements into "
+            f"it, or use Colab. See {SETUP_PAGE}.")
+    if newer_than_supported(found):
+        return Check("Python", True, f"{found} ({supported} supported: TensorFlow may have no "
+                     "package for a newer Python yet)")
+    return Check("Python", True, f"{found} ({supported} supported)")
+
+
+def newer_than_supported(found: str) -> bool:
+    """Whether Python `found` is a newer minor release than NEWEST_PYTHON."""
+    return version_tuple(found)[:2] > version_tuple(NEWEST_PYTHON)[:2]
 
 
 def check_library(label: str, module: str) -> Check:
     """TensorFlow or Keras: importable, and at least the declared lower bound."""
-    minimum = declared_requirements().get(module)
+    try:
+        minimum = declared_requirements().get(module)
+    except UndeclaredRange as error:
+        return Check(label, False, f"cannot check: {error}", install_the_package())
     if minimum is None:
         raise RuntimeError(f"{DISTRIBUTION} declares no lower bound for {module}.")
     requirement = f"{module}>={minimum}"
     found = library_version(module)
+    if found is None and module == "tensorflow" and newer_than_supported(python_version()):
+        return Check(label, False, f"not installed (TensorFlow has no package for Python "
+                     f"{python_version()} yet)",
+                     f"Install Python {supported_pythons(required_python())}, make the virtual "
+                     f"environment again with it and install the book's requirements into it, or "
+                     f"use Colab. See {SETUP_PAGE}.")
     if found is None:
         return Check(label, False, "not installed",
                      f"Install it: {pip_install(requirement)}, or install everything as "

@@ -7,6 +7,7 @@ or with too old a Python or TensorFlow, and check the verdict names the fix.
 
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,8 +138,79 @@ def test_an_old_python_fails_with_the_fix(capsys, monkeypatch, data_found):
     code, lines = run_main(capsys)
     assert code == 1
     assert "FAIL  Python: 3.9.18 is older than 3.10" in lines
-    assert lines[-1].startswith("Not ready: the Python check failed. Install Python 3.11 or newer")
+    supported = f"{check_setup.required_python()} to {check_setup.NEWEST_PYTHON}"
+    assert lines[-1].startswith(f"Not ready: the Python check failed. Install Python {supported} ")
     assert "setup page" in lines[-1]
+
+
+def test_a_python_newer_than_tensorflow_supports_passes_but_tensorflow_names_the_fix(
+        capsys, monkeypatch, data_found):
+    newer = f"3.{int(check_setup.NEWEST_PYTHON.split('.')[1]) + 1}.0"
+    real = check_setup.library_version
+    monkeypatch.setattr(check_setup, "python_version", lambda: newer)
+    monkeypatch.setattr(check_setup, "library_version",
+                        lambda module: None if module == "tensorflow" else real(module))
+    code, lines = run_main(capsys)
+    assert code == 1
+    assert any(line.startswith(f"ok    Python: {newer} (") for line in lines)
+    assert f"FAIL  TensorFlow: not installed (TensorFlow has no package for Python {newer} yet)" in lines
+    supported = f"{check_setup.required_python()} to {check_setup.NEWEST_PYTHON}"
+    assert lines[-1].startswith(f"Not ready: the TensorFlow check failed. Install Python {supported},")
+
+
+def test_without_metadata_or_pyproject_the_checks_say_how_to_install(capsys, monkeypatch, tmp_path,
+                                                                      data_found):
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "requires", not_installed)
+    monkeypatch.setattr(metadata, "metadata", not_installed)
+    monkeypatch.setattr(check_setup, "PYPROJECT", tmp_path / "no-pyproject.toml")
+    code, lines = run_main(capsys)
+    assert code == 1
+    failed = [line for line in lines if line.startswith("FAIL")]
+    assert [line.split(":")[0] for line in failed][:3] == ["FAIL  Python", "FAIL  TensorFlow", "FAIL  Keras"]
+    assert all("is not installed and there is no pyproject.toml beside it" in line for line in failed[:3])
+    assert "-m pip install -r requirements-learner.txt" in lines[-1]
+
+
+def declared_python() -> str:
+    """The oldest Python of pyproject.toml's `requires-python` (">=3.10" -> "3.10")."""
+    import tomllib
+
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    match = re.fullmatch(r">=\s*(\d+\.\d+)", spec.strip())
+    assert match, f"requires-python is {spec!r}, not a lower bound"
+    return match.group(1)
+
+
+def setup_page_python_column() -> dict:
+    """{first cell: (oldest, newest) or None} of the table of the setup page
+    that has a Python column, one entry per row."""
+    lines = (ROOT / "book" / "setup.md").read_text().splitlines()
+    cells = lambda line: [cell.strip() for cell in line.strip().strip("|").split("|")]  # noqa: E731
+    header = next(i for i, line in enumerate(lines) if line.startswith("|") and "Python" in cells(line))
+    column = cells(lines[header]).index("Python")
+    rows = {}
+    for line in lines[header + 2:]:
+        if not line.startswith("|"):
+            break
+        match = re.fullmatch(r"(\d+\.\d+) to (\d+\.\d+)", cells(line)[column])
+        rows[cells(line)[0]] = match.groups() if match else None
+    return rows
+
+
+def test_the_setup_page_check_setup_and_pyproject_agree_on_the_python_range(monkeypatch):
+    declared = (declared_python(), check_setup.NEWEST_PYTHON)
+    assert check_setup.required_python() == declared[0]
+    rows = setup_page_python_column()
+    supported = {row: pythons for row, pythons in rows.items() if pythons}
+    assert len(supported) >= 3 and set(supported.values()) == {declared}, rows
+    assert [rows[row] for row in rows if "Intel" in row] == [None]  # no TensorFlow for Intel Macs
+    monkeypatch.setattr(check_setup, "python_version", lambda: f"{declared[0]}.0")
+    assert check_setup.check_python().detail == f"{declared[0]}.0 ({declared[0]} to {declared[1]} supported)"
+    ci_python = (ROOT / "runtime.txt").read_text().strip().removeprefix("python-")
+    assert check_setup.is_at_least(ci_python, declared[0]) and not check_setup.newer_than_supported(ci_python)
 
 
 def test_an_old_tensorflow_fails_with_the_upgrade_command(capsys, monkeypatch, data_found):
