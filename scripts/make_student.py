@@ -13,8 +13,9 @@ For every chapter notebook, the student version
   cell in its place (see below);
 * writes every kept markdown cell as plain Jupyter Markdown, since Jupyter and
   Colab show MyST's directives and roles as raw text (see below);
-* has the quick values of notebooks/quick.yml typed into its `parameters`
-  cell (the values `scripts/run_notebooks.py --quick` injects);
+* has the workshop values of notebooks/workshop.yml typed into its
+  `parameters` cell (the values `scripts/run_notebooks.py --workshop`
+  injects: what a room of laptops runs);
 * keeps every other cell, the setup cell (the first code cell) included, with
   all outputs and execution counts cleared.
 
@@ -498,7 +499,7 @@ def _offset(lines, line_number: int, byte_column: int) -> int:
 
 
 def python_literal(value) -> str:
-    """Python source for a quick.yml value, with double-quoted strings as the cells use."""
+    """Python source for a workshop.yml value, with double-quoted strings as the cells use."""
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, (list, tuple)):
@@ -516,10 +517,10 @@ def fill_parameters(source: str, values: dict, where: str) -> str:
                    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
     unknown = set(values) - set(assignments)
     if unknown:
-        raise MarkerError(f"{where}: notebooks/quick.yml sets {', '.join(sorted(unknown))}, which "
+        raise MarkerError(f"{where}: notebooks/workshop.yml sets {', '.join(sorted(unknown))}, which "
                           "the parameters cell does not assign.")
     book_values, edits = [], []
-    for name in values:  # quick.yml's order
+    for name in values:  # workshop.yml's order
         node = assignments[name].value
         start = _offset(lines, node.lineno, node.col_offset)
         end = _offset(lines, node.end_lineno, node.end_col_offset)
@@ -530,7 +531,7 @@ def fill_parameters(source: str, values: dict, where: str) -> str:
         edits.append((start, end, text))
     for start, end, text in sorted(edits, reverse=True):
         source = source[:start] + text + source[end:]
-    note = ("Quick settings (notebooks/quick.yml), to train in minutes on a laptop CPU. The "
+    note = ("Workshop settings (notebooks/workshop.yml), to train in minutes on a laptop CPU. The "
             "outputs on the book's website used " + ", ".join(book_values) + ".")
     comment = "\n".join("# " + line for line in textwrap.wrap(note, 86)).replace("\0", " ")
     return comment + "\n" + source
@@ -607,7 +608,7 @@ def student_notebook(path: Path):
                           "a solution defines before it; define it outside the solution, or move "
                           "the cell into the solution.")
     cell = parameters_cell(nb.cells, path.name)
-    cell.source = fill_parameters(cell.source, run_notebooks.quick_parameters(path),
+    cell.source = fill_parameters(cell.source, run_notebooks.setting_parameters(path, "workshop"),
                                   f"{path.name}, parameters cell")
     clear_outputs(nb)
     nbformat.validate(nb)

@@ -249,7 +249,7 @@ _DROPDOWNS = """() => [...document.querySelectorAll(".solution.dropdown")].map(e
 
 
 def _check_page(context, base, html, relative, offline, shots):
-    """Visit one page; return (problems, numbers)."""
+    """Visit one page; return (problems, numbers, reading-comfort problems)."""
     problems, numbers = [], {"images": 0, "links": 0, "anchors": 0, "external": 0,
                               "math": 0, "dropdowns": 0, "figures": 0}
     page = context.new_page()
@@ -268,7 +268,7 @@ def _check_page(context, base, html, relative, offline, shots):
         if not (html / urlsplit(target).path.lstrip("/")).exists():
             problems.append(f"redirects to a missing page: {redirect}")
         page.close()
-        return problems, numbers
+        return problems, numbers, []
 
     page.goto(url)
     for src, width in page.evaluate(_WAIT_FOR_IMAGES):
@@ -303,11 +303,11 @@ def _check_page(context, base, html, relative, offline, shots):
                 problems.append(f"missing anchor: {href}")
 
     wide, figures = page.evaluate(_OVERFLOWS)
-    problems += [f"wider than its column at {VIEWPORT['width']}x{VIEWPORT['height']}: {w}" for w in wide]
+    comfort = [f"wider than its column at {VIEWPORT['width']}x{VIEWPORT['height']}: {w}" for w in wide]
     for src, scale in figures:
         numbers["figures"] += 1
         if scale < MIN_FIGURE_SCALE:
-            problems.append(f"figure shown at {scale:.0%} of its size, its smallest text under 9 pt "
+            comfort.append(f"figure shown at {scale:.0%} of its size, its smallest text under 9 pt "
                             f"(needs {MIN_FIGURE_SCALE:.0%}): {src.rsplit('/', 1)[-1]}")
 
     stem = Path(relative).stem
@@ -335,7 +335,7 @@ def _check_page(context, base, html, relative, offline, shots):
 
     problems += [f"blocked request off the site: {u}" for u in offline.blocked[blocked_before:]]
     page.close()
-    return problems, numbers
+    return problems, numbers, comfort
 
 
 @pytest.fixture(scope="module")
@@ -345,7 +345,7 @@ def offline(browser, site):
 
 @pytest.fixture(scope="module")
 def crawl(browser, offline, site, html, screenshots):
-    """Every page checked once: ({page: (problems, numbers)}, seconds)."""
+    """Every page checked once: ({page: (problems, numbers, comfort)}, seconds)."""
     start = time.perf_counter()
     results = {relative: _check_page(browser, site, html, relative, offline, screenshots)
                for relative in _pages(html)}
@@ -354,10 +354,10 @@ def crawl(browser, offline, site, html, screenshots):
 
 def test_every_page_works_offline(crawl, book, screenshots, server):
     results, seconds = crawl
-    problems = {page: found for page, (found, _) in results.items() if found}
+    problems = {page: found for page, (found, _, _) in results.items() if found}
     if server.errors:
         problems["(the server)"] = server.errors
-    total = {key: sum(numbers[key] for _, numbers in results.values())
+    total = {key: sum(numbers[key] for _, numbers, _ in results.values())
              for key in next(iter(results.values()))[1]}
     weight = sum(p.stat().st_size for p in book.html.rglob("*") if p.is_file())
     print(f"\nsite: {len(results)} pages, {total['images']} images, {total['links']} internal "
@@ -368,6 +368,25 @@ def test_every_page_works_offline(crawl, book, screenshots, server):
           f"screenshots in {screenshots}")
     assert not problems, "\n".join(
         f"{page}:\n  " + "\n  ".join(found[:20]) for page, found in problems.items())
+
+
+# Pages not yet brought to the reading-comfort rules, and why. Each must still
+# fail them (the test below says when one no longer does, so that it leaves
+# this list), and every other page must pass.
+COMFORT_PENDING = {
+    "notebooks/11_book_cnn.html": "rebuilt with the new recipes (issue 27), then re-run",
+    "notebooks/12_training_speed.html": "rebuilt with the speed study (issue 27), then re-run",
+}
+
+
+def test_every_page_reads_comfortably_at_1280x800(crawl):
+    results, _ = crawl
+    failing = {page: comfort for page, (_, _, comfort) in results.items() if comfort}
+    unexpected = {page: found for page, found in failing.items() if page not in COMFORT_PENDING}
+    assert not unexpected, "\n".join(
+        f"{page}:\n  " + "\n  ".join(found[:20]) for page, found in unexpected.items())
+    fixed = [page for page in COMFORT_PENDING if page in results and page not in failing]
+    assert not fixed, f"these pages now read comfortably: take them off COMFORT_PENDING: {fixed}"
 
 
 def test_every_chapter_was_visited_and_chapters_2_and_3_show_maths(crawl):

@@ -4,7 +4,7 @@ Every check compares the student version with its chapter notebook, read
 independently of the script: the solutions are the cells between a markdown
 cell whose last marker is ```{solution-start}``` and the next one holding
 ```{solution-end}```. The last test executes every student notebook with
-papermill in a temporary folder (about the quick run's time, minutes on a
+papermill in a temporary folder (about the workshop run's time, minutes on a
 laptop) when RUN_STUDENT_NOTEBOOKS=1, as `make colab-check` sets it; `make
 test` relies on its static twin: the script refuses a student notebook whose
 kept cells read a name that only a removed solution defines, and the chapter
@@ -123,12 +123,12 @@ def parameter_values(nb):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_parameters_carry_the_quick_values(student, path):
+def test_parameters_carry_the_workshop_values(student, path):
     original, version = student[path.name]
-    quick = run_notebooks.quick_parameters(path)
-    assert parameter_values(version) == {**parameter_values(original), **quick}
+    workshop = run_notebooks.setting_parameters(path, "workshop")
+    assert parameter_values(version) == {**parameter_values(original), **workshop}
     (cell,) = [c for c in version.cells if "parameters" in c.metadata.get("tags", [])]
-    assert cell.source.startswith("# Quick settings (notebooks/quick.yml)") == bool(quick)
+    assert cell.source.startswith("# Workshop settings (notebooks/workshop.yml)") == bool(workshop)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -240,7 +240,7 @@ def test_fill_parameters_keeps_comments_and_names_the_book_values():
     source = 'EPOCHS = 10   # the tutorial\'s\nMODELS = ["a", "b"]\nSEED = 0\n'
     filled = make_student.fill_parameters(source, {"EPOCHS": 2, "MODELS": ["a"]}, "nb")
     assert filled.endswith('EPOCHS = 2    # the tutorial\'s\nMODELS = ["a"]\nSEED = 0\n')
-    assert filled.startswith("# Quick settings (notebooks/quick.yml)")
+    assert filled.startswith("# Workshop settings (notebooks/workshop.yml)")
     assert 'used EPOCHS = 10, MODELS = ["a", "b"].' in filled
     with pytest.raises(MarkerError, match="sets BATCH, which the parameters cell does not assign"):
         make_student.fill_parameters(source, {"BATCH": 1}, "nb")
@@ -522,16 +522,16 @@ def test_an_exercise_answered_in_words_gets_a_markdown_cell():
 @pytest.mark.skipif(os.environ.get("RUN_STUDENT_NOTEBOOKS") != "1",
                     reason="minutes of training: `make colab-check` sets RUN_STUDENT_NOTEBOOKS=1")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_student_notebook_runs_at_the_quick_setting(student, path, tmp_path):
+def test_student_notebook_runs_at_the_workshop_setting(student, path, tmp_path):
     import papermill
 
     version = student[path.name][1]
     source, executed = tmp_path / path.name, tmp_path / f"executed-{path.name}"
     nbformat.write(version, source)
-    work = tmp_path / "work"  # an empty folder: quick results land here, not in results/
+    work = tmp_path / "work"  # an empty folder: its results land here, not in results/
     work.mkdir()
     papermill.execute_notebook(str(source), str(executed), kernel_name="python3", cwd=str(work),
-                               progress_bar=False)  # no parameters: the cell holds the quick values
+                               progress_bar=False)  # no parameters: the cell holds the workshop values
     nb = nbformat.read(executed, as_version=4)
     errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
     assert not errors

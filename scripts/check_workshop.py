@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Does each chapter teach its lesson at the workshop settings, in the time a room has?
+
+    python scripts/check_workshop.py            # every chapter, then chapter 5 over seeds
+    python scripts/check_workshop.py --seeds-only
+
+Runs every chapter notebook at the settings of notebooks/workshop.yml (the ones
+the student notebooks carry) into results/workshop/, timing each whole
+notebook (its training included), then chapter 5 once per seed of
+CHAPTER_5_SEEDS, reading the test accuracies that chapter writes. Writes
+results/workshop_check.json: the machine, its load, each chapter's seconds, and
+chapter 5's dense baseline and strided CNN on every seed with the gap between
+them. Run it on an otherwise idle machine: the seconds are the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # `python scripts/check_workshop.py` imports its siblings
+
+from scripts import run_notebooks  # noqa: E402
+
+CHECK_FILE = ROOT / "results" / "workshop_check.json"
+CHAPTER_5 = run_notebooks.NOTEBOOKS / "05_dense_vs_cnn.ipynb"
+CHAPTER_5_SEEDS = (1, 2, 3)
+# The lesson of chapter 5 at the workshop settings: the strided CNN ahead of
+# the dense baseline by at least this much test accuracy, on average and on
+# every seed.
+LEAD = 0.02
+
+
+def time_chapters(notebooks) -> dict:
+    """Seconds of each notebook run whole at the workshop settings."""
+    seconds = {}
+    for notebook in notebooks:
+        parameters = run_notebooks.setting_parameters(notebook, "workshop")
+        out = run_notebooks.SETTINGS["workshop"][1] / notebook.name
+        seconds[notebook.name] = round(run_notebooks.execute(notebook, out, parameters), 1)
+        print(f"{notebook.name:<40} {seconds[notebook.name]:6.1f} s", flush=True)
+    return seconds
+
+
+def chapter_5_over_seeds(seeds=CHAPTER_5_SEEDS) -> list:
+    """Chapter 5 at the workshop settings once per seed: the test accuracies
+    of its two models (from the results files it writes) and their gap."""
+    from helpers import results
+
+    rows = []
+    parameters = run_notebooks.setting_parameters(CHAPTER_5, "workshop")
+    for seed in seeds:
+        out = run_notebooks.SETTINGS["workshop"][1] / f"seed{seed}-{CHAPTER_5.name}"
+        run_notebooks.execute(CHAPTER_5, out, {**parameters, "SEED": seed})
+        records = {m: results.read_result(m, quick=True, start=ROOT, fallback=False, verbose=False)
+                   for m in ("dense_baseline", "strided_cnn")}
+        dense, cnn = (records[m]["test_accuracy"] for m in ("dense_baseline", "strided_cnn"))
+        if {records[m]["seed"] for m in records} != {seed}:
+            raise SystemExit(f"chapter 5 did not write the runs of seed {seed}; see {out}")
+        rows.append({"seed": seed, "dense_baseline": dense, "strided_cnn": cnn, "gap": cnn - dense})
+        print(f"seed {seed}: dense {dense:.4f}, CNN {cnn:.4f}, gap {(cnn - dense) * 100:+.2f} points",
+              flush=True)
+    return rows
+
+
+def lesson_shows(rows, lead=LEAD) -> bool:
+    """Whether the CNN leads by at least `lead` on average and on every seed."""
+    gaps = [row["gap"] for row in rows]
+    return bool(gaps) and min(gaps) >= lead and sum(gaps) / len(gaps) >= lead
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds-only", action="store_true", help="only chapter 5 over seeds")
+    args = parser.parse_args(argv)
+    from helpers import machine
+
+    record = json.loads(CHECK_FILE.read_text()) if CHECK_FILE.exists() else {}
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    if not args.seeds_only:
+        record["chapter_seconds"] = time_chapters(run_notebooks.book_notebooks())
+    rows = chapter_5_over_seeds()
+    record.update(chapter_5=rows, chapter_5_lead=LEAD, lesson_shows=lesson_shows(rows),
+                  settings=str(run_notebooks.SETTINGS["workshop"][0].relative_to(ROOT)),
+                  machine=machine.cpu_description(), load_before=load_before,
+                  load_after=[round(x, 2) for x in os.getloadavg()],
+                  date=datetime.date.today().isoformat())
+    CHECK_FILE.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {CHECK_FILE.relative_to(ROOT)}; the lesson shows: {record['lesson_shows']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""scripts/check_workshop.py: the workshop settings' record and its verdict."""
+
+import json
+
+import pytest
+
+from conftest import ROOT
+from scripts import check_workshop, run_notebooks
+
+
+@pytest.mark.parametrize("gaps, shows", [
+    ([0.025, 0.023, 0.039], True),
+    ([0.05, 0.05, 0.015], False),   # one seed below the lead
+    ([0.021, 0.020, 0.020], True),
+    ([], False),
+])
+def test_the_lesson_shows_only_with_the_lead_on_every_seed(gaps, shows):
+    assert check_workshop.lesson_shows([{"gap": g} for g in gaps]) is shows
+
+
+def test_every_workshop_setting_names_a_notebook_and_its_parameters():
+    import yaml
+
+    table = yaml.safe_load((ROOT / "notebooks" / "workshop.yml").read_text())
+    names = {path.stem for path in run_notebooks.book_notebooks()}
+    assert set(table) <= names, set(table) - names
+    assert "05_dense_vs_cnn" in table and "SEED" not in table["05_dense_vs_cnn"]
+
+
+def test_the_recorded_check_shows_chapter_5s_lesson_at_the_workshop_settings():
+    record = json.loads(check_workshop.CHECK_FILE.read_text())
+    assert record["settings"] == "notebooks/workshop.yml"
+    assert len(record["chapter_5"]) >= 3
+    assert record["lesson_shows"] == check_workshop.lesson_shows(record["chapter_5"]) is True
