@@ -116,7 +116,7 @@ def test_without_a_version_nothing_is_tagged(tmp_path):
     assert not output.exists() or "tag=" not in output.read_text()
 
 
-def test_a_new_tag_is_pushed_and_an_existing_one_left_alone(checkout):
+def test_a_new_tag_is_pushed_and_an_existing_one_stops_a_changed_package(checkout):
     work, origin = checkout
     first = git("rev-parse", "HEAD", cwd=work)
     result = run_step(TAG_STEP, work, TAG="v9.9.9", GITHUB_SHA=first)
@@ -128,9 +128,9 @@ def test_a_new_tag_is_pushed_and_an_existing_one_left_alone(checkout):
     git("commit", "--quiet", "-m", "second", cwd=work)
     git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=work)
     result = run_step(TAG_STEP, work, TAG="v9.9.9", GITHUB_SHA=git("rev-parse", "HEAD", cwd=work))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode != 0  # the setup cells would still install the old release
     assert git("rev-parse", "v9.9.9^{commit}", cwd=origin) == first
-    assert "::warning::" in result.stdout  # the setup cells still install the old release
+    assert "::error::" in result.stdout
 
 
 def test_the_student_notebooks_land_where_the_colab_links_point(checkout):
