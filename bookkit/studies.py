@@ -60,7 +60,7 @@ def run_recipe(model_id: str, splits: splitting.Splits, seed: int, model_argumen
         "val_accuracy_vote": evaluation.accuracy(model, splits.x_val, splits.y_val, mirror_vote=True),
         "seconds_to_val_91_37": results.seconds_to_target(run.seconds_per_epoch, val_by_epoch,
                                                           models.TUTORIAL_BEST),
-        # Kept per epoch because this machine's epochs are not all alike (see chapter 12).
+        # Kept per epoch because this machine's epochs are not all alike (see chapter 13).
         "seconds_by_epoch": [round(float(s), 2) for s in run.seconds_per_epoch],
     }
     if score_test:

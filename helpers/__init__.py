@@ -22,6 +22,7 @@ module. The chapters show the Keras that a learner should copy (models,
   tables, timing;
 - `studies`: chapter 11's development variants, selection rule and tables
   (the maintainers run the studies themselves with `bookkit`);
+- `perturb`: shifted, rotated, noisy and covered images (chapter 12);
 - `benchmarks`: published Fashion-MNIST results, for context;
 - `check_setup`: `python -m helpers.check_setup`, is this machine ready for
   the workshop?

@@ -110,7 +110,7 @@ def conv_block(filters, pool_first=True, pool=True, batch_norm=True):
     only the batch statistics are computed over the pooled values. Keras'
     batch normalisation is a chain of separate element-wise operations, so
     on a CPU where those dominate a step this order trains faster; chapter
-    12 measures whether it does on yours.
+    13 measures whether it does on yours.
     With `pool_first=False`, the usual order. Without `batch_norm` (the
     ablation of chapter 11), the convolution gets its bias back and the
     normalisation goes.

@@ -401,3 +401,66 @@ def plot_spread(points: pd.DataFrame, by="model", value="test_accuracy", reporte
     if title:
         ax.set_title(title)
     return ax
+
+
+def heatmap_overlays(images, maps, titles=None, row_labels=None, cmap="Reds", alpha=0.75, vmin=0.0,
+                     vmax=1.0, colorbar_label=None, cell_size=1.6):
+    """Maps of where a model looks, drawn over the images they explain: one
+    column per image, the image alone in the first row, then one row per kind
+    of map (Grad-CAM, occlusion, saliency...), each map drawn over its image.
+
+    `images` is (count, height, width) or (count, height, width, 1); `maps` a
+    sequence of arrays of shape (count, height, width), one per row. Every map
+    is drawn on one colour scale, `vmin` to `vmax` (by default 0 to 1, for
+    maps divided by their maximum), shown by one colour bar; a map is the more
+    opaque the higher its value, so that the garment shows through where the
+    map is low. `titles` has one string per image, `row_labels` one per row
+    (the image row included). Draws only: compute the maps before. Returns
+    the figure.
+    """
+    from matplotlib import cm, colors
+
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or not len(images):
+        raise ValueError("heatmap_overlays draws grayscale images, shape (count, height, width); "
+                         f"got shape {images.shape}.")
+    maps = [np.asarray(m, dtype=float) for m in maps]
+    if not maps:
+        raise ValueError("heatmap_overlays needs at least one row of maps; got none.")
+    for row, values in enumerate(maps):
+        if values.shape != images.shape:
+            raise ValueError(f"maps[{row}] has shape {values.shape}; each row of maps must have the "
+                             f"images' shape {images.shape}.")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles has {len(titles)} entries for {len(images)} images; give one per image.")
+    if row_labels is not None and len(row_labels) != len(maps) + 1:
+        raise ValueError(f"row_labels has {len(row_labels)} entries for {len(maps) + 1} rows (the images, "
+                         "then one row per map); give one per row.")
+    if not vmax > vmin:
+        raise ValueError(f"vmax must be above vmin, got vmin={vmin} and vmax={vmax}.")
+    count, rows = len(images), len(maps) + 1
+    fig, axes = plt.subplots(rows, count, squeeze=False, layout="constrained",
+                             figsize=_fit_width(count * cell_size + 1.6, rows * cell_size + 0.4))
+    norm = colors.Normalize(vmin=vmin, vmax=vmax)
+    for column in range(count):
+        for row in range(rows):
+            ax = axes[row, column]
+            ax.imshow(images[column], cmap="gray_r", vmin=0, vmax=max(1.0, images[column].max()))
+            if row > 0:
+                values = maps[row - 1][column]
+                opacity = alpha * np.clip(norm(values), 0, 1)
+                ax.imshow(values, cmap=cmap, norm=norm, alpha=np.asarray(opacity, dtype=float))
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+            if row == 0 and titles is not None:
+                ax.set_title(titles[column], fontsize=MIN_FONT_PT)
+            if column == 0 and row_labels is not None:
+                ax.set_ylabel(row_labels[row], fontsize=MIN_FONT_PT)
+    colorbar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes.ravel().tolist(),
+                            fraction=0.04, pad=0.02, aspect=15)
+    if colorbar_label:
+        colorbar.set_label(colorbar_label, fontsize=MIN_FONT_PT)
+    colorbar.ax.tick_params(labelsize=MIN_FONT_PT)
+    return fig

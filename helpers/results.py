@@ -344,3 +344,62 @@ def record_recipe_run(model_id, run: training.TrainingRun, splits: Splits, setti
     }
     path = write_results(record, quick)
     return json.loads(path.read_text())
+
+
+# One measurement of chapter 12: a trained model's test accuracy on disturbed images.
+ROBUSTNESS_FIELDS = ("model", "perturbation", "level", "seed", "test_accuracy")
+
+
+def write_robustness(rows: list, quick: bool, start=None, **fields) -> Path:
+    """Write chapter 12's measurements as results/.../robustness.json (a study
+    file, `write_study`), and return the path.
+
+    `rows` holds one dict per measurement, with the ROBUSTNESS_FIELDS: the
+    model, the perturbation ("rotation", "shift right"...), its level (pixels,
+    degrees, a noise sd, a position), the training seed and the test accuracy.
+    Besides the rows, the file keeps `curves`: for each model and
+    perturbation, the `levels` in the order measured, the `seeds`, and the
+    `test_accuracy` of every seed (keyed by the seed as text) at each level.
+    Every seed of a model and perturbation must have been measured at the
+    same levels, each once.
+    """
+    if not rows:
+        raise ValueError("no robustness measurements to write: rows is empty.")
+    curves = {}
+    seen = set()
+    for number, row in enumerate(rows):
+        missing = [name for name in ROBUSTNESS_FIELDS if name not in row]
+        if missing:
+            raise ValueError(f"row {number} lacks {', '.join(missing)}; each row needs "
+                             f"{', '.join(ROBUSTNESS_FIELDS)}.")
+        key = tuple(row[name] for name in ROBUSTNESS_FIELDS[:4])
+        if key in seen:
+            raise ValueError(f"row {number} measures {row['model']}, {row['perturbation']}, level "
+                             f"{row['level']!r}, seed {row['seed']} a second time.")
+        seen.add(key)
+        accuracy = row["test_accuracy"]
+        if not 0 <= accuracy <= 1:
+            raise ValueError(f"row {number}: test_accuracy must lie in [0, 1], got {accuracy}.")
+        curve = curves.setdefault(row["model"], {}).setdefault(
+            row["perturbation"], {"levels": [], "seeds": [], "test_accuracy": {}})
+        if row["level"] not in curve["levels"]:
+            curve["levels"].append(row["level"])
+        if row["seed"] not in curve["seeds"]:
+            curve["seeds"].append(row["seed"])
+        curve["test_accuracy"].setdefault(str(row["seed"]), {})[_level_key(row["level"])] = float(accuracy)
+    for model, perturbations in curves.items():
+        for perturbation, curve in perturbations.items():
+            for seed, by_level in curve["test_accuracy"].items():
+                absent = [level for level in curve["levels"] if _level_key(level) not in by_level]
+                if absent:
+                    raise ValueError(f"{model}, {perturbation}: seed {seed} has no measurement at "
+                                     f"level(s) {absent}; every seed needs the same levels.")
+                curve["test_accuracy"][seed] = [by_level[_level_key(level)] for level in curve["levels"]]
+    return write_study("robustness", rows, quick, start, curves=curves, **fields)
+
+
+def _level_key(level) -> str:
+    """A level as a dictionary key: 2 and 2.0 are the same level."""
+    if isinstance(level, (int, float, np.number)) and not isinstance(level, bool):
+        return repr(float(level))
+    return repr(level)

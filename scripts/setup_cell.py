@@ -26,7 +26,7 @@ TEMPLATE = '''\
 # Setup: the book's `helpers` package, release {version}. Where it is missing (on
 # Colab, for example), it is installed from the book's repository.
 HELPERS_VERSION = "{version}"
-HELPERS_SOURCE = "git+{url}@v" + HELPERS_VERSION
+HELPERS_SOURCE = f"git+{url}@v{{HELPERS_VERSION}}"
 from importlib import metadata
 try:
     installed = metadata.version("{distribution}")
@@ -41,7 +41,7 @@ except (ImportError, AttributeError, AssertionError):
     raise RuntimeError(
         f"This chapter needs the book's helpers {{HELPERS_VERSION}} and could not "
         "install or import them: connect to the internet, restart the runtime and "
-        "run all cells again (the setup page of the book explains other ways).") from None
+        "run all cells again (the book's setup page explains other ways).") from None
 helpers.quiet_tensorflow()  # TensorFlow starts without its start-up logs'''
 
 

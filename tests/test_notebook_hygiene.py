@@ -153,12 +153,12 @@ def test_book_cnn_chapter_defaults_to_the_book_settings():
     assert defaults["TRAIN_SUBSET"] is None
 
 
-def test_benchmark_script_runs_chapter_12s_comparison_by_default():
-    # The README says the script and chapter 12 run the same comparison with
+def test_benchmark_script_runs_chapter_13s_comparison_by_default():
+    # The README says the script and chapter 13 run the same comparison with
     # the same defaults; keep the two from drifting apart.
     from scripts import benchmark_training
 
-    defaults = parameter_defaults("12_training_speed.ipynb")
+    defaults = parameter_defaults("13_training_speed.ipynb")
     script = benchmark_training.parse_args([])
     assert list(script.models) == defaults["MODELS"]
     assert script.epochs == defaults["EPOCHS"]

@@ -186,3 +186,39 @@ def test_plot_spread_marks_the_mean_and_sd_of_groups_with_two_runs_or_more():
     np.testing.assert_allclose(line.get_segments()[0][:, 0], [0.91 - np.std([0.9, 0.92], ddof=1),
                                                               0.91 + np.std([0.9, 0.92], ddof=1)])
     plt.close(fig)
+
+
+def test_heatmap_overlays_draw_every_map_over_its_image_on_one_colour_scale():
+    images = np.random.default_rng(0).random((3, 6, 6, 1))
+    maps = [np.linspace(0, 1, 108).reshape(3, 6, 6), np.zeros((3, 6, 6))]
+    fig = plots.heatmap_overlays(images, maps, titles=["a", "b", "c"],
+                                 row_labels=["image", "grad", "zero"], colorbar_label="share")
+    axes, colorbar_axes = fig.get_axes()[:9], fig.get_axes()[9:]
+    assert len(colorbar_axes) == 1  # one colour bar for every map
+    assert [ax.get_title() for ax in axes[:3]] == ["a", "b", "c"]
+    assert [axes[i].get_ylabel() for i in (0, 3, 6)] == ["image", "grad", "zero"]
+    assert [len(ax.get_images()) for ax in axes] == [1] * 3 + [2] * 6  # image, then image + map
+    for row, values in enumerate(maps, start=1):
+        for column in range(3):
+            image, overlay = axes[row * 3 + column].get_images()
+            np.testing.assert_array_equal(image.get_array(), images[column, ..., 0])
+            np.testing.assert_array_equal(overlay.get_array(), values[column])
+            assert overlay.get_clim() == (0.0, 1.0)
+    # A map is transparent where it is 0 and most opaque at its top value.
+    opacity = axes[3].get_images()[1].get_alpha()
+    assert opacity.min() == 0 and opacity.max() == pytest.approx(0.75 * maps[0][0].max())
+    assert colorbar_axes[0].get_ylabel() == "share"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"images": np.zeros((2, 5, 5, 3)), "maps": [np.zeros((2, 5, 5))]}, "grayscale"),
+    ({"images": np.zeros((2, 5, 5)), "maps": []}, "at least one row"),
+    ({"images": np.zeros((2, 5, 5)), "maps": [np.zeros((2, 4, 4))]}, r"maps\[0\] has shape \(2, 4, 4\)"),
+    ({"images": np.zeros((2, 5, 5)), "maps": [np.zeros((2, 5, 5))], "titles": ["x"]}, "titles has 1"),
+    ({"images": np.zeros((2, 5, 5)), "maps": [np.zeros((2, 5, 5))], "row_labels": ["x"]}, "row_labels has 1"),
+    ({"images": np.zeros((2, 5, 5)), "maps": [np.zeros((2, 5, 5))], "vmin": 1, "vmax": 1}, "vmax must be above"),
+])
+def test_heatmap_overlays_reject_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plots.heatmap_overlays(**kwargs)

@@ -340,3 +340,41 @@ def test_committed_book_results_come_from_fresh_seeds_chosen_on_validation():
         assert len(record["seconds_by_epoch"]) == record["epochs"]
         assert record["seconds_by_epoch"] == sorted(record["seconds_by_epoch"])
         assert record["seconds_by_epoch"][-1] == pytest.approx(record["train_seconds"], abs=1.0)
+
+
+def robustness_rows():
+    return [{"model": model, "perturbation": "rotation", "level": level, "seed": seed,
+             "test_accuracy": 0.9 - level / 100 - seed / 1000}
+            for model in ("dense_baseline", "book_cnn") for seed in (2, 1) for level in (0, 10, 20)] + [
+        {"model": "book_cnn", "perturbation": "occlusion", "level": "centre", "seed": 1, "test_accuracy": 0.5}]
+
+
+def test_write_robustness_keeps_the_rows_and_every_seeds_curve_per_model_and_perturbation(fake_checkout):
+    path = results.write_robustness(robustness_rows(), quick=True, start=fake_checkout, seeds=[2, 1])
+    assert path == fake_checkout.parent / "results" / "quick" / "fashion_mnist" / "robustness.json"
+    saved = json.loads(path.read_text())
+    assert saved["study"] == "robustness" and saved["quick"] is True and saved["seeds"] == [2, 1]
+    assert len(saved["rows"]) == 13
+    rotation = saved["curves"]["book_cnn"]["rotation"]
+    assert rotation["levels"] == [0, 10, 20] and rotation["seeds"] == [2, 1]
+    assert rotation["test_accuracy"] == {"2": [0.898, 0.798, 0.698], "1": [0.899, 0.799, 0.699]}
+    assert saved["curves"]["book_cnn"]["occlusion"] == {
+        "levels": ["centre"], "seeds": [1], "test_accuracy": {"1": [0.5]}}
+    assert set(saved["curves"]) == {"dense_baseline", "book_cnn"}
+    full = results.write_robustness(robustness_rows(), quick=False, start=fake_checkout)
+    assert full.parent == fake_checkout.parent / "results" / "fashion_mnist"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda rows: rows.clear(), "rows is empty"),
+    (lambda rows: rows[0].pop("seed"), "row 0 lacks seed"),
+    (lambda rows: rows.append(dict(rows[0])), "a second time"),
+    (lambda rows: rows[1].update(test_accuracy=1.5), "row 1: test_accuracy must lie in \\[0, 1\\], got 1.5"),
+    (lambda rows: rows.pop(4), r"seed 1 has no measurement at level\(s\) \[10\]"),
+])
+def test_write_robustness_refuses_incomplete_or_doubled_measurements(fake_checkout, change, message):
+    rows = robustness_rows()
+    change(rows)
+    with pytest.raises(ValueError, match=message):
+        results.write_robustness(rows, quick=True, start=fake_checkout)
+    assert not (fake_checkout.parent / "results").exists()

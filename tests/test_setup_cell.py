@@ -28,7 +28,8 @@ def test_every_notebook_starts_with_the_same_setup_cell(path):
 
 
 def test_no_line_of_the_setup_cell_scrolls_sideways():
-    assert max(len(line) for line in SOURCE.splitlines()) <= 88
+    # The site's code column holds about 100 characters (book/_css/book.css).
+    assert max(len(line) for line in SOURCE.splitlines()) <= 90
 
 
 def test_the_setup_cell_asks_for_this_release_from_the_configured_repository():
