@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from helpers.backend import keras_module
+
 # Layers that hold no parameters at all: they only reshape, select, scale by a
 # fixed rule, or randomly perturb their input.
 PARAMETER_FREE = {
@@ -114,7 +116,8 @@ def multiply_adds(model):
     number, are left out. Returns a pandas Series indexed by layer name.
     """
     import pandas as pd
-    from keras import layers
+
+    layers = keras_module().layers
 
     if not model.built:
         raise ValueError("The model is not built: start it with keras.Input(shape=...) or call model.build().")
@@ -147,7 +150,8 @@ def receptive_fields(model):
     square kernels and strides).
     """
     import pandas as pd
-    from keras import layers
+
+    layers = keras_module().layers
 
     if not model.built:
         raise ValueError("The model is not built: start it with keras.Input(shape=...) or call model.build().")

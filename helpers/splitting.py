@@ -44,7 +44,9 @@ def stratified_split(labels, size, seed=0):
 
 @dataclass
 class Splits:
-    """Scaled float32 images with a channel axis, and integer labels."""
+    """Images and integer labels of the three splits: float32 images in [0, 1]
+    with a channel axis, (n, 28, 28, 1), as `load_splits` gives them by
+    default; raw uint8 (n, 28, 28) images with `scaled=False`."""
 
     x_train: np.ndarray
     y_train: np.ndarray

@@ -127,31 +127,33 @@ def train(model, splits: Splits, epochs: int, batch_size: int, labels="integer",
     return TrainingRun.from_fit(history, logger)
 
 
-def epoch_logger(epochs):
-    """A Keras callback that prints one compact line per epoch (no progress bar).
+class EpochLine(keras.callbacks.Callback):
+    """A Keras callback that prints one compact line per epoch (no progress
+    bar), and keeps each epoch's wall-clock seconds in `seconds` and those of
+    the whole `fit` in `fit_seconds` once training ends."""
 
-    It keeps each epoch's wall-clock seconds in its `seconds` list, and the
-    seconds of the whole `fit` in `fit_seconds` once training ends.
-    """
-    class EpochLine(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds, self.fit_seconds = [], None
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs, self.seconds, self.fit_seconds = epochs, [], None
 
-        def on_train_begin(self, logs=None):
-            self.fit_started = time.perf_counter()
+    def on_train_begin(self, logs=None):
+        self.fit_started = time.perf_counter()
 
-        def on_train_end(self, logs=None):
-            self.fit_seconds = time.perf_counter() - self.fit_started
+    def on_train_end(self, logs=None):
+        self.fit_seconds = time.perf_counter() - self.fit_started
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
 
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(round(time.perf_counter() - self.started, 2))
-            logs = logs or {}
-            metrics = "  ".join(f"{name} {logs[name]:.4f}" for name in
-                                ("loss", "accuracy", "val_loss", "val_accuracy") if name in logs)
-            print(f"epoch {epoch + 1:>2}/{epochs}  {self.seconds[-1]:5.1f} s  {metrics}", flush=True)
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(round(time.perf_counter() - self.started, 2))
+        logs = logs or {}
+        metrics = "  ".join(f"{name} {logs[name]:.4f}" for name in
+                            ("loss", "accuracy", "val_loss", "val_accuracy") if name in logs)
+        print(f"epoch {epoch + 1:>2}/{self.epochs}  {self.seconds[-1]:5.1f} s  {metrics}", flush=True)
 
-    return EpochLine()
+
+def epoch_logger(epochs: int) -> EpochLine:
+    """A Keras callback that prints one compact line per epoch of a run of
+    `epochs` epochs (an `EpochLine`)."""
+    return EpochLine(epochs)

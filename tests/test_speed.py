@@ -133,3 +133,25 @@ def test_compare_block_orders_times_both_orders_of_the_book_cnn(capsys):
     assert all(0 <= row["train_accuracy"] <= 1 for row in rows)
     with pytest.raises(ValueError, match="epochs must be at least 2"):
         speed.compare_block_orders(epochs=1)
+
+
+def test_training_flops_count_six_per_weight_use():
+    # One Dense layer of 784 x 10 weights: 7,840 multiply-adds forward, so
+    # 2 x 3 x 7,840 operations to train on one image.
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    assert speed.training_flops_per_image(model) == 2 * 3 * 784 * 10
+    assert speed.achieved_gflops(model, 1e6) == pytest.approx(2 * 3 * 7840 * 1e6 / 1e9)
+    with pytest.raises(ValueError, match="images_per_second"):
+        speed.achieved_gflops(model, 0)
+
+
+@pytest.mark.parametrize("library", ["numpy", "tensorflow"])
+def test_matmul_gflops_is_a_positive_rate(library):
+    assert speed.matmul_gflops(size=64, repeats=2, library=library) > 0
+
+
+def test_matmul_gflops_rejects_what_it_cannot_measure():
+    with pytest.raises(ValueError, match="library"):
+        speed.matmul_gflops(library="torch")
+    with pytest.raises(ValueError, match="size"):
+        speed.matmul_gflops(size=1)
