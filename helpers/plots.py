@@ -11,10 +11,10 @@ import pandas as pd
 from helpers import compare, conv
 
 # Figures are drawn at FIGURE_DPI pixels per inch, and the website shrinks a
-# figure to its text column (about 790 px at a 1280-pixel window, 96 px to
+# figure to its text column (about 805 px at a 1280-pixel window, 96 px to
 # the inch). With no text below MIN_FONT_PT and no figure wider than
-# MAX_FIGURE_INCHES, the smallest text reads at 11 pt x (100 / 96) x
-# (790 / 1000) = 9.05 pt or more on the page (the browser test checks the
+# MAX_FIGURE_INCHES (1,011 px with its tight margins), the smallest text
+# reads at 11 pt x (100 / 96) x (805 / 1011) = 9.1 pt or more on the page (the browser test checks the
 # shrinking, tests/test_plots.py the sizes).
 FIGURE_DPI = 100
 MIN_FONT_PT = 11
