@@ -18,8 +18,10 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction=0
     peak over the first `warmup_fraction` of the steps, then a cosine decay
     to zero at `total_steps`.
 
-    The warm-up lets batch normalisation settle its statistics before the large
-    steps; the decay lets the weights settle into a minimum at the end.
+    The warm-up keeps the first steps small while Adam's running estimates of
+    each gradient's size, built from a few batches, are still unreliable (Liu
+    et al., 2020, "On the variance of the adaptive learning rate and beyond");
+    the decay takes smaller and smaller steps at the end.
     """
     if total_steps < 2 or not 0 < warmup_fraction < 1 or peak_learning_rate <= 0:
         raise ValueError(
