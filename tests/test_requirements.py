@@ -9,24 +9,7 @@ import re
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import ROOT
-
-REQUIREMENTS = ROOT / "requirements.txt"
-LOCK = ROOT / "requirements.lock"
-
-
-def pinned_versions(path):
-    """{canonical name: version} of every `name==version` line of a requirements file."""
-    pins = {}
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        requirement = Requirement(line)
-        exact = [spec.version for spec in requirement.specifier if spec.operator == "=="]
-        if exact:
-            pins[canonicalize_name(requirement.name)] = exact[0]
-    return pins
+from conftest import LOCK, REQUIREMENTS, ROOT, pinned_versions
 
 
 def test_every_pin_of_requirements_has_the_same_version_in_the_lock():
