@@ -249,7 +249,9 @@ def build_model(model_id):
 def conv_activations(model, image):
     """The output of every Conv2D layer of `model` for one image (h, w, c).
 
-    Returns a list of (layer name, array of shape (height, width, filters)).
+    Returns a list of (label, array of shape (height, width, filters)), the
+    labels "conv 1", "conv 2", ... in the order of the layers (Keras' own layer
+    names carry a counter that grows with every model built in a session).
     """
     import numpy as np
 
@@ -259,4 +261,5 @@ def conv_activations(model, image):
     probe = keras.Model(inputs=model.inputs[0], outputs=[layer.output for layer in convs])
     outputs = probe(np.asarray(image, dtype="float32")[None])
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return [(layer.name, np.asarray(out)[0]) for layer, out in zip(convs, outputs)]
+    return [(f"conv {number}", np.asarray(out)[0])
+            for number, out in enumerate(outputs, start=1)]

@@ -264,7 +264,7 @@ def feature_maps(image, activations, channels=8, cmap="magma", cell_size=1.2, st
     """The feature maps of one image, one row per layer: the image, then the
     first `channels` maps of the layer.
 
-    `activations` is a list of (layer name, array of shape (height, width,
+    `activations` is a list of (label, array of shape (height, width,
     channels)), as `models.conv_activations` returns. The maps of a row share
     one colour scale, from 0 (or the row's lowest value, if lower) to the
     row's highest, shown by the row's colour bar: the maps of a layer can be

@@ -3,6 +3,7 @@
 
     python scripts/check_workshop.py            # every chapter, then chapter 5 over seeds
     python scripts/check_workshop.py --seeds-only
+    python scripts/check_workshop.py --chapters 11 13   # re-time some chapters only
 
 Runs every chapter notebook at the settings of notebooks/workshop.yml (the ones
 the student notebooks carry) into results/workshop/, timing each whole
@@ -48,6 +49,19 @@ def time_chapters(notebooks) -> dict:
     return seconds
 
 
+def chosen_chapters(notebooks, numbers=None) -> list:
+    """The notebooks whose chapter numbers are in `numbers` (all if None)."""
+    if numbers is None:
+        return list(notebooks)
+    wanted = {f"{int(n):02d}" for n in numbers}
+    chosen = [nb for nb in notebooks if nb.name[:2] in wanted]
+    missing = wanted - {nb.name[:2] for nb in chosen}
+    if missing:
+        raise SystemExit(f"no chapter notebook numbered {', '.join(sorted(missing))}; "
+                         f"the chapters are {', '.join(nb.name[:2] for nb in notebooks)}")
+    return chosen
+
+
 def chapter_5_over_seeds(seeds=CHAPTER_5_SEEDS) -> list:
     """Chapter 5 at the workshop settings once per seed: the test accuracies
     of its two models (from the results files it writes) and their gap."""
@@ -78,13 +92,16 @@ def lesson_shows(rows, lead=LEAD) -> bool:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds-only", action="store_true", help="only chapter 5 over seeds")
+    parser.add_argument("--chapters", nargs="+", metavar="N",
+                        help="time only these chapters (by number), keeping the others' record")
     args = parser.parse_args(argv)
     from helpers import machine
 
     record = json.loads(CHECK_FILE.read_text()) if CHECK_FILE.exists() else {}
     load_before = [round(x, 2) for x in os.getloadavg()]
     if not args.seeds_only:
-        record["chapter_seconds"] = time_chapters(run_notebooks.book_notebooks())
+        notebooks = chosen_chapters(run_notebooks.book_notebooks(), args.chapters)
+        record["chapter_seconds"] = {**record.get("chapter_seconds", {}), **time_chapters(notebooks)}
     rows = chapter_5_over_seeds()
     record.update(chapter_5=rows, chapter_5_lead=LEAD, lesson_shows=lesson_shows(rows),
                   settings=str(run_notebooks.SETTINGS["workshop"][0].relative_to(ROOT)),

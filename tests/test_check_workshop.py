@@ -1,6 +1,7 @@
 """scripts/check_workshop.py: the workshop settings' record and its verdict."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,11 @@ def test_the_recorded_check_shows_chapter_5s_lesson_at_the_workshop_settings():
     assert record["settings"] == "notebooks/workshop.yml"
     assert len(record["chapter_5"]) >= 3
     assert record["lesson_shows"] == check_workshop.lesson_shows(record["chapter_5"]) is True
+
+
+def test_chapters_are_chosen_by_number_and_an_unknown_number_is_named():
+    notebooks = [Path(f"{n}.ipynb") for n in ("01_a", "05_b", "11_c")]
+    assert check_workshop.chosen_chapters(notebooks, ["5", "11"]) == notebooks[1:]
+    assert check_workshop.chosen_chapters(notebooks) == notebooks
+    with pytest.raises(SystemExit, match="no chapter notebook numbered 07"):
+        check_workshop.chosen_chapters(notebooks, ["7"])

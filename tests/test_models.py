@@ -44,6 +44,7 @@ def test_conv_activations_returns_every_conv_output():
     model = models.strided_cnn()
     maps = models.conv_activations(model, np.zeros((28, 28, 1)))
     assert [m.shape for _, m in maps] == [(14, 14, 32), (7, 7, 64), (2, 2, 128), (1, 1, 256)]
+    assert [label for label, _ in maps] == ["conv 1", "conv 2", "conv 3", "conv 4"]
     with pytest.raises(ValueError, match="has no Conv2D layer"):
         models.conv_activations(models.dense_baseline(), np.zeros((28, 28, 1)))
 

@@ -280,3 +280,13 @@ def test_every_figure_has_alt_text(path):
         alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
         assert isinstance(alt, str) and alt.strip(), (
             f"cell {i} ({first_line!r}) shows a figure without alt text in metadata.mystnb.image.alt")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_an_unfilled_starter_prints_placeholders_not_ellipsis(path):
+    # A learner who runs a "Your turn" cell before filling it in should see "?"
+    # where a number will go, not Python's name for `...`.
+    for index, cell in enumerate(read(path).cells):
+        if cell.cell_type == "code" and "starter" in cell.metadata.get("tags", []):
+            shown = "".join(output.get("text", "") for output in cell.get("outputs", []))
+            assert "Ellipsis" not in shown, f"starter cell {index} prints {shown!r}"
