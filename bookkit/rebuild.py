@@ -2,6 +2,8 @@
 
     python -m bookkit.rebuild search     # the 3-minute search, then the 10-minute one
     python -m bookkit.rebuild headline   # each frozen recipe on the fresh test seeds
+    python -m bookkit.rebuild ablation   # the 10-minute recipe without each ingredient, paired
+    python -m bookkit.rebuild dense      # the dense network under both budgets
     python -m bookkit.rebuild --quick search headline   # a tiny version, for tests
 
 Each study is one JSON file in results/rebuild/ (results/quick/rebuild/ with
@@ -18,7 +20,7 @@ import os
 from pathlib import Path
 
 from bookkit import search
-from helpers import evaluation, machine, splitting
+from helpers import evaluation, machine, splitting, uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SEEDS = (101, 102, 103, 104, 105)
@@ -143,29 +145,38 @@ def frozen_epochs(development_study, candidate, budget):
     return run["planned_epochs"]
 
 
+def scored_run(candidate, splits, seed, epochs, builder=None) -> dict:
+    """Train a frozen candidate on one test seed and score it once: the
+    validation and test accuracy of one view, and of the mirror vote where
+    the candidate trains with flips (`test_accuracy` is then the vote's)."""
+    trained = search.train(candidate, splits, seed, epochs, builder)
+    model = trained.model
+    one_view = evaluation.accuracy(model, splits.x_test, splits.y_test)
+    vote = (evaluation.accuracy(model, splits.x_test, splits.y_test, mirror_vote=True)
+            if "flip" in candidate.augment else None)
+    return {"seed": seed, "epochs_trained": trained.epochs, "params": model.count_params(),
+            "train_seconds": round(trained.fit_seconds, 1),
+            "seconds_by_epoch": trained.seconds_per_epoch,
+            "val_accuracy": evaluation.accuracy(model, splits.x_val, splits.y_val),
+            "test_accuracy_one_view": one_view,
+            "test_accuracy": vote if vote is not None else one_view,
+            "test_accuracy_vote": vote}
+
+
+def test_seeds(quick):
+    return TEST_SEEDS[:QUICK["seeds"]] if quick else TEST_SEEDS
+
+
 def headline(splits, quick, fast, full):
     """Each frozen recipe on the fresh test seeds, scored once on test."""
     development_study = StudyFile(study_path("book_cnn_development", quick))
-    seeds = TEST_SEEDS[:QUICK["seeds"]] if quick else TEST_SEEDS
     for name, candidate, budget in (("book_cnn_fast", fast, search.FAST_BUDGET_SECONDS),
                                     ("book_cnn", full, search.FULL_BUDGET_SECONDS)):
         study = StudyFile(study_path(name, quick))
         epochs = frozen_epochs(development_study, candidate, budget)
-        for seed in seeds:
-            if study.find(seed=seed):
-                continue
-            trained = search.train(candidate, splits, seed, epochs)
-            model = trained.model
-            one_view = evaluation.accuracy(model, splits.x_test, splits.y_test)
-            vote = (evaluation.accuracy(model, splits.x_test, splits.y_test, mirror_vote=True)
-                    if "flip" in candidate.augment else None)
-            study.add({"seed": seed, "epochs_trained": trained.epochs,
-                       "train_seconds": round(trained.fit_seconds, 1),
-                       "seconds_by_epoch": trained.seconds_per_epoch,
-                       "val_accuracy": evaluation.accuracy(model, splits.x_val, splits.y_val),
-                       "test_accuracy_one_view": one_view,
-                       "test_accuracy": vote if vote is not None else one_view,
-                       "test_accuracy_vote": vote})
+        for seed in test_seeds(quick):
+            if study.find(seed=seed) is None:
+                study.add(scored_run(candidate, splits, seed, epochs))
         runs = study.runs
         study.save(selection="validation", recipe=candidate.settings(), planned_epochs=epochs,
                    budget_seconds=budget,
@@ -173,15 +184,88 @@ def headline(splits, quick, fast, full):
                    test_accuracy_one_view=sum(r["test_accuracy_one_view"] for r in runs) / len(runs))
 
 
+def ablation_rows(recipe_runs, ablated_runs) -> list:
+    """One row per ingredient: the one-view test accuracy of the recipe minus
+    that without the ingredient, seed by seed (paired), its mean, the paired
+    t-test's p-value and Holm's adjustment over all rows, and the count of
+    seeds on which the ingredient helped."""
+    recipe_by_seed = {run["seed"]: run["test_accuracy_one_view"] for run in recipe_runs}
+    rows = []
+    for ingredient in dict.fromkeys(run["ingredient"] for run in ablated_runs):
+        without = {run["seed"]: run["test_accuracy_one_view"] for run in ablated_runs
+                   if run["ingredient"] == ingredient}
+        seeds = sorted(set(without) & set(recipe_by_seed))
+        if len(seeds) < 2:
+            continue
+        differences = [recipe_by_seed[seed] - without[seed] for seed in seeds]
+        rows.append({"ingredient": ingredient, "seeds": seeds, "differences": differences,
+                     "mean_difference": sum(differences) / len(differences),
+                     "p_value": uncertainty.paired_p_value(differences),
+                     "seeds_helped": sum(d > 0 for d in differences)})
+    for row, adjusted in zip(rows, uncertainty.holm_adjusted([row["p_value"] for row in rows]) if rows else []):
+        row["p_value_holm"] = adjusted
+    return rows
+
+
+def ablation(splits, quick, full):
+    """Each ingredient of the 10-minute recipe taken back to the starting
+    point's setting, one at a time, on the headline's test seeds (paired
+    with them), for the recipe's own planned epochs."""
+    development_study = StudyFile(study_path("book_cnn_development", quick))
+    epochs = frozen_epochs(development_study, full, search.FULL_BUDGET_SECONDS)
+    study = StudyFile(study_path("book_cnn_ablation", quick))
+    for ingredient, variant in search.ingredients(full).items():
+        for seed in test_seeds(quick):
+            if study.find(ingredient=ingredient, seed=seed) is None:
+                study.add({"ingredient": ingredient, "settings": variant.settings(),
+                           **scored_run(variant, splits, seed, epochs)})
+    recipe_runs = StudyFile(study_path("book_cnn", quick)).runs
+    rows = ablation_rows(recipe_runs, study.runs)
+    helped = sum(row["mean_difference"] > 0 for row in rows)
+    study.save(recipe=full.settings(), planned_epochs=epochs, paired_with="book_cnn",
+               measure="test_accuracy_one_view", correction="Holm", rows=rows,
+               sign_test={"rows_helped": helped, "rows": len(rows),
+                          "p_value": uncertainty.sign_test(helped, len(rows)) if rows else None})
+
+
+def dense(splits, quick, fast, full):
+    """The dense network (search.build_dense) under each recipe's budget and
+    training settings, for as many epochs as fit in the planned share of
+    the budget, on the test seeds."""
+    development_study = StudyFile(study_path("book_cnn_development", quick))
+    study = StudyFile(study_path("book_dense", quick))
+    planned = {}
+    for label, candidate, budget in (("3 minutes", fast, search.FAST_BUDGET_SECONDS),
+                                     ("10 minutes", full, search.FULL_BUDGET_SECONDS)):
+        epochs = study.content.get("planned_epochs", {}).get(label)
+        if epochs is None:
+            cost = search.relative_cost(candidate, search.Candidate(), splits, builder=search.build_dense)
+            epoch_seconds = search.seconds_per_epoch(
+                cost, reference_seconds_per_image(development_study, splits), splits)
+            epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
+            study.save(planned_epochs={**study.content.get("planned_epochs", {}), label: epochs})
+        planned[label] = epochs
+        for seed in test_seeds(quick):
+            if study.find(budget_seconds=budget, seed=seed) is None:
+                study.add({"budget": label, "budget_seconds": budget, "settings": candidate.settings(),
+                           "units": list(search.DENSE_UNITS),
+                           **scored_run(candidate, splits, seed, epochs, search.build_dense)})
+    study.save(selection="validation", units=list(search.DENSE_UNITS), planned_epochs=planned)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny version, to check the plumbing")
-    parser.add_argument("stages", nargs="+", choices=("search", "headline"))
+    parser.add_argument("stages", nargs="+", choices=("search", "headline", "ablation", "dense"))
     args = parser.parse_args(argv)
     splits = splitting.load_splits(6000, QUICK["train_subset"] if args.quick else None)
     fast, full = development(splits, args.quick)
     if "headline" in args.stages:
         headline(splits, args.quick, fast, full)
+    if "ablation" in args.stages:
+        ablation(splits, args.quick, full)
+    if "dense" in args.stages:
+        dense(splits, args.quick, fast, full)
 
 
 if __name__ == "__main__":

@@ -135,21 +135,28 @@ def describe_stages(stages, start: Candidate | None = None) -> list:
     return described
 
 
+def augmentation_layers(candidate: Candidate) -> list:
+    """The candidate's augmentation layers (active in training only)."""
+    layers = keras.layers
+    unknown = set(candidate.augment) - {"flip", "translate"}
+    if unknown:
+        raise ValueError(f"unknown augmentation(s) {sorted(unknown)}; use 'flip' and/or 'translate'.")
+    stack = []
+    if "flip" in candidate.augment:
+        stack.append(layers.RandomFlip("horizontal"))
+    if "translate" in candidate.augment:
+        # Whole-pixel shifts of up to 2 pixels; the background (0) fills the border.
+        stack.append(layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", interpolation="nearest"))
+    return stack
+
+
 def build(candidate: Candidate):
     """The Keras model of a candidate (uncompiled)."""
     layers = keras.layers
     c = candidate
     if c.head not in ("flatten", "gap", "dense"):
         raise ValueError(f"head must be 'flatten', 'gap' or 'dense', got {c.head!r}.")
-    unknown = set(c.augment) - {"flip", "translate"}
-    if unknown:
-        raise ValueError(f"unknown augmentation(s) {sorted(unknown)}; use 'flip' and/or 'translate'.")
-    stack = [keras.Input(shape=(28, 28, 1))]
-    if "flip" in c.augment:
-        stack.append(layers.RandomFlip("horizontal"))
-    if "translate" in c.augment:
-        # Whole-pixel shifts of up to 2 pixels; the background (0) fills the border.
-        stack.append(layers.RandomTranslation(2 / 28, 2 / 28, fill_mode="constant", interpolation="nearest"))
+    stack = [keras.Input(shape=(28, 28, 1))] + augmentation_layers(c)
     for filters in c.filters:
         for _ in range(c.convs_per_block):
             if c.batch_norm:
@@ -181,14 +188,67 @@ def optimizer(candidate: Candidate, total_steps: int):
     raise ValueError(f"schedule must be 'constant' or 'warmup-cosine', got {c.schedule!r}.")
 
 
+# The ingredients of a recipe: the groups of settings that the search changes
+# together, named as its stages are. The ablation takes one back at a time.
+INGREDIENTS = {
+    "schedule": ("schedule", "peak_learning_rate", "weight_decay"),
+    "batch normalisation": ("batch_norm",),
+    "width and depth": ("filters", "padding", "convs_per_block"),
+    "head": ("head",),
+    "augmentation": ("augment",),
+    "label smoothing": ("label_smoothing",),
+    "dropout": ("dropout",),
+    "batch size": ("batch_size",),
+    "weight averaging": ("weight_averaging",),
+}
+
+
+def ingredients(recipe: Candidate, start: Candidate | None = None) -> dict:
+    """{ingredient: the recipe with that ingredient taken back to the start's
+    settings}, for every ingredient in which the recipe differs from `start`
+    (the published starting point by default): one change per variant."""
+    start = start or Candidate()
+    covered = {name for names in INGREDIENTS.values() for name in names}
+    missing = {f.name for f in dataclasses.fields(Candidate)} - covered
+    if missing:
+        raise ValueError(f"settings in no ingredient: {', '.join(sorted(missing))}; add them to INGREDIENTS.")
+    variants = {}
+    for ingredient, names in INGREDIENTS.items():
+        taken_back = {name: getattr(start, name) for name in names}
+        if any(getattr(recipe, name) != value for name, value in taken_back.items()):
+            variants[ingredient] = recipe.changed(**taken_back)
+    return variants
+
+
+# The dense network that meets the recipes under the same budgets: the book's
+# dense network (chapter 11), three hidden layers, trained with the recipe's
+# own optimiser, schedule, augmentation, dropout and batch normalisation.
+DENSE_UNITS = (1024, 512, 256)
+
+
+def build_dense(candidate: Candidate, units=DENSE_UNITS):
+    """A dense network trained as `candidate` is: the candidate's augmentation,
+    then Flatten, and for each of `units` a Dense layer (with batch
+    normalisation if the candidate has it), ReLU and the candidate's dropout;
+    then the softmax layer. The candidate's convolutional settings are unused."""
+    layers = keras.layers
+    stack = [keras.Input(shape=(28, 28, 1))] + augmentation_layers(candidate) + [layers.Flatten()]
+    for count in units:
+        stack += ([layers.Dense(count, use_bias=False), layers.BatchNormalization()] if candidate.batch_norm
+                  else [layers.Dense(count)])
+        stack += [layers.ReLU(), layers.Dropout(candidate.dropout)]
+    stack.append(layers.Dense(10, activation="softmax"))
+    return keras.Sequential(stack, name="dense")
+
+
 class TimedModel:
     """A compiled candidate and a slice of the training images, ready to time
     `steps` training steps at a time (the first call traces the graph)."""
 
-    def __init__(self, candidate: Candidate, splits, steps: int):
+    def __init__(self, candidate: Candidate, splits, steps: int, builder=None):
         c = candidate
         keras.utils.set_random_seed(12345)
-        self.model, self.batch_size = build(c), c.batch_size
+        self.model, self.batch_size = (builder or build)(c), c.batch_size
         training.compile_for(self.model, "one-hot", optimizer(c, total_steps=10_000),
                              label_smoothing=c.label_smoothing)
         count = c.batch_size * steps
@@ -212,12 +272,14 @@ def calibrate(reference: Candidate, splits, windows=8, steps=64) -> float:
     return min(timed.step() for _ in range(windows))
 
 
-def relative_cost(candidate: Candidate, reference: Candidate, splits, rounds=5, steps=32) -> float:
+def relative_cost(candidate: Candidate, reference: Candidate, splits, rounds=5, steps=32,
+                  builder=None) -> float:
     """How many times as long the candidate takes per training image as the
     reference: the median of `rounds` ratios, each timed back to back
     (reference, candidate), so that other work on the machine slows both
-    alike and cancels out of the ratio."""
-    mine, theirs = TimedModel(candidate, splits, steps), TimedModel(reference, splits, steps)
+    alike and cancels out of the ratio. `builder` builds the candidate's
+    model (`build` by default; `build_dense` for the dense network)."""
+    mine, theirs = TimedModel(candidate, splits, steps, builder), TimedModel(reference, splits, steps)
     ratios = sorted(mine.step() / theirs.step() for _ in range(rounds))
     return ratios[len(ratios) // 2]
 
@@ -245,12 +307,12 @@ def planned_epochs(epoch_seconds: float, budget_seconds: float) -> int:
     return max(1, int(PLANNED_SHARE * budget_seconds // epoch_seconds))
 
 
-def train(candidate: Candidate, splits, seed: int, epochs: int):
-    """Seed, build, compile and train the candidate for all `epochs` (no early
-    stopping: the schedule always runs to its end). Returns the
-    `training.TrainingRun`."""
+def train(candidate: Candidate, splits, seed: int, epochs: int, builder=None):
+    """Seed, build (with `builder`, `build` by default), compile and train the
+    candidate for all `epochs` (no early stopping: the schedule always runs
+    to its end). Returns the `training.TrainingRun`."""
     training.set_seed(seed)
-    model = build(candidate)
+    model = (builder or build)(candidate)
     steps = epochs * math.ceil(len(splits.x_train) / candidate.batch_size)
     return training.train(model, splits, epochs, candidate.batch_size, "one-hot",
                           optimizer(candidate, total_steps=max(2, steps)), candidate.label_smoothing)

@@ -68,6 +68,18 @@ def quick_parameters(notebook: Path) -> dict:
     return setting_parameters(notebook, "quick")
 
 
+# A code cell that trains: it calls Keras' fit or one of the book's training
+# functions (training.train, a chapter's own run_once or train_* helper).
+TRAINING_CALL = re.compile(r"\.fit\(|\btrain\(|\brun_once\(|\btrain_\w+\(")
+
+
+def training_seconds(cells) -> float:
+    """Seconds papermill recorded for those of an executed notebook's `cells`
+    that train (TRAINING_CALL); read them before strip_run_metadata."""
+    return sum(cell.metadata.get("papermill", {}).get("duration") or 0.0 for cell in cells
+               if cell.cell_type == "code" and TRAINING_CALL.search(cell.source))
+
+
 def strip_run_metadata(path: Path):
     """Remove papermill's bookkeeping (timestamps, local paths) from a notebook."""
     nb = nbformat.read(path, as_version=4)
@@ -100,8 +112,10 @@ def export_tagged_figures(notebook: Path) -> list[Path]:
     return written
 
 
-def execute(notebook: Path, output: Path, parameters: dict) -> float:
-    """Run one notebook top to bottom in a fresh kernel; return the seconds taken."""
+def execute(notebook: Path, output: Path, parameters: dict, timings: dict | None = None) -> float:
+    """Run one notebook top to bottom in a fresh kernel; return the seconds
+    taken. A `timings` dict receives the executed notebook with papermill's
+    timings of every cell ("executed"), before they are stripped."""
     output.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     papermill.execute_notebook(
@@ -109,6 +123,8 @@ def execute(notebook: Path, output: Path, parameters: dict) -> float:
         cwd=str(NOTEBOOKS), progress_bar=False,
     )
     seconds = time.perf_counter() - start
+    if timings is not None:
+        timings["executed"] = nbformat.read(output, as_version=4)
     strip_run_metadata(output)
     return seconds
 

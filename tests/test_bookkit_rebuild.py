@@ -78,10 +78,11 @@ def test_a_quick_rebuild_searches_then_scores_the_frozen_recipes_and_resumes(reb
     # Where a quick rebuild writes by default (the full one, results/rebuild/, may be running meanwhile).
     repository_quick = ROOT / "results" / "quick" / "rebuild"
     before = files_below(repository_quick)
-    rebuild.main(["--quick", "search", "headline"])
+    rebuild.main(["--quick", "search", "headline", "ablation", "dense"])
     folder = rebuild_root / "results" / "quick" / "rebuild"
     studies = {path.stem: json.loads(path.read_text()) for path in folder.glob("*.json")}
-    assert set(studies) == {"book_cnn_development", "book_cnn_fast", "book_cnn"}
+    assert set(studies) == {"book_cnn_development", "book_cnn_fast", "book_cnn", "book_cnn_ablation",
+                            "book_dense"}
 
     development = studies["book_cnn_development"]
     fields = set(search.Candidate().settings())
@@ -105,8 +106,38 @@ def test_a_quick_rebuild_searches_then_scores_the_frozen_recipes_and_resumes(reb
         assert headline["test_accuracy"] == pytest.approx(
             sum(run["test_accuracy"] for run in headline["runs"]) / len(headline["runs"]))
 
+    ablation = studies["book_cnn_ablation"]
+    full = search.Candidate(**{k: tuple(v) if isinstance(v, list) else v
+                               for k, v in development["full_recipe"].items()})
+    assert {run["ingredient"] for run in ablation["runs"]} == set(search.ingredients(full))
+    assert ablation["correction"] == "Holm" and ablation["paired_with"] == "book_cnn"
+    assert [row["ingredient"] for row in ablation["rows"]] == list(search.ingredients(full))
+    assert ablation["sign_test"]["rows"] == len(ablation["rows"])
+
+    dense = studies["book_dense"]
+    assert {(run["budget_seconds"], run["seed"]) for run in dense["runs"]} == {
+        (budget, seed) for budget in (search.FAST_BUDGET_SECONDS, search.FULL_BUDGET_SECONDS)
+        for seed in rebuild.TEST_SEEDS[:rebuild.QUICK["seeds"]]}
+    assert set(dense["planned_epochs"]) == {"3 minutes", "10 minutes"}
+
     # Started again, it finds every run on file and trains nothing.
-    rebuild.main(["--quick", "search", "headline"])
+    rebuild.main(["--quick", "search", "headline", "ablation", "dense"])
     for path in folder.glob("*.json"):
         assert json.loads(path.read_text())["runs"] == studies[path.stem]["runs"], path.name
     assert files_below(repository_quick) == before  # nothing written into the repository
+
+
+def test_ablation_rows_pair_by_seed_and_correct_for_several_rows():
+    recipe = [{"seed": s, "test_accuracy_one_view": 0.93} for s in (1, 2, 3)]
+    ablated = ([{"ingredient": "head", "seed": s, "test_accuracy_one_view": a}
+                for s, a in ((1, 0.92), (2, 0.921), (3, 0.919))]
+               + [{"ingredient": "dropout", "seed": s, "test_accuracy_one_view": a}
+                  for s, a in ((3, 0.935), (1, 0.925), (2, 0.93))])
+    rows = {row["ingredient"]: row for row in rebuild.ablation_rows(recipe, ablated)}
+    assert list(rows) == ["head", "dropout"]
+    assert rows["head"]["differences"] == pytest.approx([0.01, 0.009, 0.011])
+    assert rows["head"]["seeds_helped"] == 3 and rows["dropout"]["seeds_helped"] == 1
+    assert rows["dropout"]["seeds"] == [1, 2, 3]  # paired by seed, not by order
+    assert rows["dropout"]["mean_difference"] == pytest.approx(0.0)
+    for row in rows.values():  # Holm's adjustment never lowers a p-value
+        assert row["p_value"] <= row["p_value_holm"] <= 1

@@ -181,3 +181,30 @@ def test_train_runs_the_whole_schedule_without_stopping_early(tiny_splits, capsy
                          tiny_splits, seed=0, epochs=3)
     assert again.history["loss"] == run.history["loss"]  # seeded: the same run
     assert np.all(np.isfinite(run.history["val_loss"]))
+
+
+def test_ingredients_take_back_one_group_of_settings_each():
+    recipe = START.changed(**search.MODERN_SCHEDULE, filters=(32, 64, 128), padding="same",
+                           head="gap", label_smoothing=0.1)
+    variants = search.ingredients(recipe)
+    assert list(variants) == ["schedule", "width and depth", "head", "label smoothing"]
+    assert variants["schedule"] == recipe.changed(schedule="constant", peak_learning_rate=1e-3,
+                                                  weight_decay=0.0)
+    assert variants["width and depth"].filters == (32, 64) and variants["width and depth"].padding == "valid"
+    assert variants["head"] == recipe.changed(head="flatten")
+    assert search.ingredients(START) == {}  # the start has nothing to take back
+
+
+def test_every_setting_belongs_to_one_ingredient():
+    grouped = [name for names in search.INGREDIENTS.values() for name in names]
+    assert sorted(grouped) == sorted(START.settings()) and len(grouped) == len(set(grouped))
+
+
+def test_the_dense_network_keeps_the_recipes_augmentation_and_normalisation():
+    plain = search.build_dense(START)
+    assert [type(layer).__name__ for layer in plain.layers][:2] == ["Flatten", "Dense"]
+    assert sum(type(layer).__name__ == "Dense" for layer in plain.layers) == len(search.DENSE_UNITS) + 1
+    assert plain.output_shape == (None, 10)
+    trained_like = search.build_dense(START.changed(augment=("flip",), batch_norm=True))
+    names = [type(layer).__name__ for layer in trained_like.layers]
+    assert names[0] == "RandomFlip" and names.count("BatchNormalization") == len(search.DENSE_UNITS)

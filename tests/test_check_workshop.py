@@ -41,3 +41,23 @@ def test_chapters_are_chosen_by_number_and_an_unknown_number_is_named():
     assert check_workshop.chosen_chapters(notebooks) == notebooks
     with pytest.raises(SystemExit, match="no chapter notebook numbered 07"):
         check_workshop.chosen_chapters(notebooks, ["7"])
+
+
+def test_a_rooms_training_time_leaves_out_the_exercise_solutions():
+    import nbformat
+
+    from scripts import make_student
+
+    cells = [
+        nbformat.v4.new_code_cell("history = model.fit(x, y)"),
+        nbformat.v4.new_markdown_cell("```{exercise}\n:label: demo-more-epochs\n\nTrain longer.\n```"),
+        nbformat.v4.new_markdown_cell("```{solution-start} demo-more-epochs\n```"),
+        nbformat.v4.new_code_cell("longer = model.fit(x, y, epochs=20)"),
+        nbformat.v4.new_markdown_cell("```{solution-end}\n```"),
+    ]
+    cells[0].metadata["papermill"] = {"duration": 30.0}
+    cells[3].metadata["papermill"] = {"duration": 200.0}
+    executed = nbformat.v4.new_notebook(cells=cells)
+    kept = make_student.remove_solutions(executed, "99_demo.ipynb")
+    assert run_notebooks.training_seconds(executed.cells) == pytest.approx(230.0)
+    assert run_notebooks.training_seconds(kept) == pytest.approx(30.0)

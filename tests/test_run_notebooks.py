@@ -2,6 +2,7 @@
 
 import json
 
+import nbformat
 import pytest
 
 from scripts import run_notebooks
@@ -82,3 +83,13 @@ def test_standalone_times_go_into_the_quick_column_with_their_origin(tmp_path, m
     assert json.loads(runtimes.read_text()) == recorded
     with pytest.raises(SystemExit, match="no '<notebook>: N s alone"):
         run_notebooks.record_standalone_times("nothing here")
+
+
+def test_training_seconds_add_up_the_cells_that_train():
+    cells = [nbformat.v4.new_code_cell(source) for source in (
+        "model.fit(x, y, epochs=3)", "history = training.train(model, splits, 2)",
+        "rows = run_once(build(), images, 2, 32)", "print('no training here')",
+        "fig = plots.plot_history(history)")]
+    for cell, seconds in zip(cells, (10.0, 5.0, 2.5, 100.0, 7.0)):
+        cell.metadata["papermill"] = {"duration": seconds}
+    assert run_notebooks.training_seconds(cells) == pytest.approx(17.5)
