@@ -29,6 +29,7 @@ packages for. The setup page's table states the same range (a test checks).
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 import platform
@@ -53,7 +54,12 @@ NEWEST_PYTHON = "3.13"
 
 class UndeclaredRange(RuntimeError):
     """Neither the installed package's metadata nor a pyproject.toml says which
-    versions the book supports."""
+    versions the book supports (or they declare no lower bound)."""
+
+
+class BrokenInstall(ImportError):
+    """A library is installed, but importing it fails (a missing dependency,
+    a broken wheel, a library built for another machine)."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,7 @@ def required_python() -> str:
     """The oldest Python the package supports, from `Requires-Python` (">=3.10" -> "3.10").
 
     Raises UndeclaredRange when the package is not installed and has no
-    pyproject.toml beside it.
+    pyproject.toml beside it, or declares no lower bound.
     """
     try:
         spec = metadata.metadata(DISTRIBUTION).get("Requires-Python") or ""
@@ -154,7 +160,7 @@ def required_python() -> str:
         spec = match.group(1) if match else ""
     match = re.search(r">=\s*([0-9.]+)", spec)
     if not match:
-        raise RuntimeError(f"{DISTRIBUTION} declares no lower bound for Python ({spec!r}).")
+        raise UndeclaredRange(f"{DISTRIBUTION} declares no lower bound for Python ({spec!r})")
     return match.group(1)
 
 
@@ -164,11 +170,19 @@ def python_version() -> str:
 
 
 def library_version(module: str) -> str | None:
-    """The `__version__` of an importable module, or None if it cannot be imported."""
+    """The `__version__` of an importable module, or None if it is not installed.
+
+    Raises BrokenInstall, with the import's own error, when the module is
+    installed but importing it fails: that needs a reinstall, not an install.
+    """
     try:
-        imported = __import__(module)
-    except ImportError:
-        return None
+        imported = importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name == module:
+            return None
+        raise BrokenInstall(f"{type(error).__name__}: {error}") from error
+    except Exception as error:  # whatever the library's own import raises
+        raise BrokenInstall(f"{type(error).__name__}: {error}") from error
     return getattr(imported, "__version__", None)
 
 
@@ -214,9 +228,16 @@ def check_library(label: str, module: str) -> Check:
     except UndeclaredRange as error:
         return Check(label, False, f"cannot check: {error}", install_the_package())
     if minimum is None:
-        raise RuntimeError(f"{DISTRIBUTION} declares no lower bound for {module}.")
+        return Check(label, False, f"cannot check: {DISTRIBUTION} declares no lower bound for "
+                     f"{module}", install_the_package())
     requirement = f"{module}>={minimum}"
-    found = library_version(module)
+    try:
+        found = library_version(module)
+    except BrokenInstall as error:
+        return Check(label, False, f"installed, but importing it fails: {str(error).splitlines()[0]}",
+                     f"Reinstall it: `{sys.executable} -m pip install --force-reinstall "
+                     f'"{requirement}"`, then restart Python (on Colab: Runtime > Restart '
+                     "session) and run the check again.")
     if found is None and module == "tensorflow" and newer_than_supported(python_version()):
         return Check(label, False, f"not installed (TensorFlow has no package for Python "
                      f"{python_version()} yet)",
@@ -284,10 +305,8 @@ def data_not_found(error) -> Check:
                      "the four Fashion-MNIST files",
                      f"Point {data.ENV_VAR} at the folder holding the four official .gz files, "
                      f"or unset it. See {SETUP_PAGE}.")
-    places_tried = str(error).split("To get the data")[0]
-    places = [line.strip()[2:] for line in places_tried.splitlines() if line.startswith("  - ")]
     places = [p.replace("downloading was not allowed (download=False)",
-                        "no download (--download allows one)") for p in places]
+                        "no download (--download allows one)") for p in error.places]
     return Check("data", False, "Fashion-MNIST not found. Tried: " + "; ".join(places),
                  "Get the data: " + how_to_get_the_data())
 

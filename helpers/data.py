@@ -67,7 +67,14 @@ KERAS_SUBDIR = "datasets/fashion-mnist"  # where keras.datasets.fashion_mnist ca
 
 
 class DatasetNotFoundError(FileNotFoundError):
-    """No complete copy of the data was found (or could be downloaded)."""
+    """No complete copy of the data was found (or could be downloaded).
+
+    `places` lists each place the loader tried and what it found there.
+    """
+
+    def __init__(self, message: str, places=()):
+        super().__init__(message)
+        self.places = list(places)
 
 
 class CorruptDatasetError(ValueError):
@@ -314,9 +321,10 @@ def find_dataset_dir(
     else:
         tried.append("  - downloading was not allowed (download=False)")
 
+    tried = [f"  - ${env_var}: not set", *tried]
     raise DatasetNotFoundError(
-        f"Could not find {spec.name}. Places tried:\n"
-        f"  - ${env_var}: not set\n" + "\n".join(tried) + "\n" + HOW_TO_GET_THE_DATA
+        f"Could not find {spec.name}. Places tried:\n" + "\n".join(tried) + "\n" + HOW_TO_GET_THE_DATA,
+        places=[line.strip().removeprefix("- ") for line in tried],
     )
 
 
@@ -328,7 +336,8 @@ def load_dataset(folder, spec: DatasetSpec):
     folder = Path(folder)
     missing = _missing(folder, spec)
     if missing:
-        raise DatasetNotFoundError(f"{folder} lacks {', '.join(missing)}.\n" + HOW_TO_GET_THE_DATA)
+        raise DatasetNotFoundError(f"{folder} lacks {', '.join(missing)}.\n" + HOW_TO_GET_THE_DATA,
+                                   places=[f"{folder}: lacks {', '.join(missing)}"])
     x_train, y_train, x_test, y_test = (read_idx(folder / f.name, f) for f in spec.files)
     check_label_counts(spec, y_train, y_test, source=folder)
     return (x_train, y_train), (x_test, y_test)

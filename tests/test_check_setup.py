@@ -289,3 +289,39 @@ def test_the_setup_page_shows_the_output_of_a_ready_machine():
     assert [line.split(":")[0] for line in lines[:-1]] == [f"ok    {name}" for name in CHECK_NAMES]
     assert lines[-1] == check_setup.READY
     assert "python -m helpers.check_setup" in page and "--download" in page
+
+
+def test_a_library_that_fails_to_import_is_broken_not_missing(tmp_path, monkeypatch):
+    (tmp_path / "crashing_demo.py").write_text('raise ImportError("libfoo.so.1: cannot open shared object")\n')
+    (tmp_path / "needy_demo.py").write_text("import a_dependency_nobody_has\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert check_setup.library_version("a_module_nobody_has") is None
+    with pytest.raises(check_setup.BrokenInstall, match="libfoo.so.1"):
+        check_setup.library_version("crashing_demo")
+    with pytest.raises(check_setup.BrokenInstall, match="a_dependency_nobody_has"):
+        check_setup.library_version("needy_demo")
+
+
+def test_a_broken_tensorflow_fails_with_its_error_and_a_reinstall(capsys, monkeypatch, data_found):
+    real = check_setup.library_version
+
+    def broken(module):
+        if module == "tensorflow":
+            raise check_setup.BrokenInstall("ImportError: libcudart.so.12: cannot open shared object file")
+        return real(module)
+
+    monkeypatch.setattr(check_setup, "library_version", broken)
+    code, lines = run_main(capsys)
+    assert code == 1
+    assert ("FAIL  TensorFlow: installed, but importing it fails: ImportError: libcudart.so.12: "
+            "cannot open shared object file") in lines
+    assert "--force-reinstall" in lines[-1] and "tensorflow>=" in lines[-1]
+
+
+def test_a_package_without_lower_bounds_fails_the_checks_instead_of_crashing(monkeypatch):
+    monkeypatch.setattr(check_setup, "declared_requirements", lambda: {})
+    result = check_setup.check_library("Keras", "keras")
+    assert not result.ok and "declares no lower bound for keras" in result.detail
+    monkeypatch.setattr(metadata, "metadata", lambda name: {"Requires-Python": ""})
+    result = check_setup.check_python()
+    assert not result.ok and "declares no lower bound for Python" in result.detail

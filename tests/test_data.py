@@ -223,6 +223,10 @@ def test_nothing_found_lists_every_place_and_how_to_get_the_data(places):
     message = str(info.value)
     assert "$TINY_DIR: not set" in message
     assert f"Debian's package folder {places['system']}: does not exist" in message
+    # the same places, one by one, for a program to show (helpers.check_setup)
+    assert info.value.places[0] == "$TINY_DIR: not set"
+    assert f"Debian's package folder {places['system']}: does not exist" in info.value.places
+    assert all(place in message for place in info.value.places)
     assert f"Keras' cache {places['keras']}: does not exist" in message
     assert "download=False" in message
     assert "apt-get install dataset-fashion-mnist" in message

@@ -426,13 +426,26 @@ def test_the_script_trains_on_the_books_split_and_writes_its_record(reference, m
     assert record["under_the_rules"] is False  # a shortened budget says so
 
 
-def test_the_capstone_page_marks_where_the_scripts_numbers_go(reference):
+def test_the_capstone_page_shows_the_scripts_record(reference):
     text = page("capstone")
-    assert "<!-- capstone-reference: filled from results/capstone_reference.json -->" in text
-    stored = reference.OUTPUT
-    if stored.exists():  # once the maintainers have run the script
-        record = json.loads(stored.read_text())
-        assert record["parameters"] == reference.build_model().count_params()
+    assert text.count(reference.TABLE_START) == text.count(reference.TABLE_END) == 1
+    record = json.loads(reference.OUTPUT.read_text())
+    assert record["under_the_rules"] and record["parameters"] == reference.build_model().count_params()
+    assert reference.render_table(record) in text
+
+
+def test_update_page_fills_the_table_between_the_markers(reference, tmp_path):
+    demo = tmp_path / "capstone.md"
+    demo.write_text(f"before\n{reference.TABLE_START}\nold\n{reference.TABLE_END}\nafter\n")
+    record = {"parameters": 17194, "seconds": 120.4, "epochs": 12.5, "val_accuracy": 0.90123,
+              "machine": "Test CPU, 2 cores", "keras": "3.0", "date": "2026-12-03"}
+    reference.update_page(record, demo)
+    text = demo.read_text()
+    assert text.startswith("before\n" + reference.TABLE_START) and text.endswith(reference.TABLE_END + "\nafter\n")
+    assert "| 17,194 | 120.4 | 12.5 | 0.9012 | Test CPU, 2 cores, Keras 3.0, 2026-12-03 |" in text
+    demo.write_text("no markers")
+    with pytest.raises(SystemExit, match="no .* markers"):
+        reference.update_page(record, demo)
 
 
 # The pre-workshop email
