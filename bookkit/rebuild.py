@@ -24,8 +24,11 @@ from helpers import evaluation, machine, splitting, uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SEEDS = (101, 102, 103, 104, 105)
-# Quick runs check the plumbing: a few images, one epoch, two stages, two seeds.
+# Quick runs check the plumbing: a few images, one epoch, two stages, two seeds,
+# and timings of a couple of steps (their numbers mean nothing).
 QUICK = {"train_subset": 1000, "stages": 2, "seeds": 2}
+QUICK_TIMING = {"rounds": 1, "steps": 2}
+QUICK_CALIBRATION = {"windows": 1, "steps": 2}
 
 
 class StudyFile:
@@ -70,8 +73,9 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
         key = {"settings": candidate.settings(), "budget_seconds": budget, "seed": seed}
         run = study.find(**key)
         if run is None:
-            cost = search.relative_cost(candidate, search.Candidate(), splits)
-            epoch_seconds = search.seconds_per_epoch(cost, reference_seconds_per_image(study, splits), splits)
+            cost = search.relative_cost(candidate, search.Candidate(), splits,
+                                        **(QUICK_TIMING if quick else {}))
+            epoch_seconds = search.seconds_per_epoch(cost, reference_seconds_per_image(study, splits, quick), splits)
             epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
             print(f"[{stage}] {change}: about {epoch_seconds:.1f} s an epoch, {epochs} epochs", flush=True)
             trained = search.train(candidate, splits, seed, epochs)
@@ -92,11 +96,11 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
     return sum(scores) / len(scores)
 
 
-def reference_seconds_per_image(study, splits) -> float:
+def reference_seconds_per_image(study, splits, quick=False) -> float:
     """The starting point's seconds per training image on this machine,
     calibrated once (`search.calibrate`) and kept in the development file."""
     if "reference_seconds_per_image" not in study.content:
-        seconds = search.calibrate(search.Candidate(), splits)
+        seconds = search.calibrate(search.Candidate(), splits, **(QUICK_CALIBRATION if quick else {}))
         print(f"calibrated: the starting point trains at {1 / seconds:.0f} images a second", flush=True)
         study.save(reference_seconds_per_image=seconds, reference_load=[round(x, 2) for x in os.getloadavg()])
     return study.content["reference_seconds_per_image"]
@@ -239,9 +243,10 @@ def dense(splits, quick, fast, full):
                                      ("10 minutes", full, search.FULL_BUDGET_SECONDS)):
         epochs = study.content.get("planned_epochs", {}).get(label)
         if epochs is None:
-            cost = search.relative_cost(candidate, search.Candidate(), splits, builder=search.build_dense)
+            cost = search.relative_cost(candidate, search.Candidate(), splits, builder=search.build_dense,
+                                        **(QUICK_TIMING if quick else {}))
             epoch_seconds = search.seconds_per_epoch(
-                cost, reference_seconds_per_image(development_study, splits), splits)
+                cost, reference_seconds_per_image(development_study, splits, quick), splits)
             epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
             study.save(planned_epochs={**study.content.get("planned_epochs", {}), label: epochs})
         planned[label] = epochs
