@@ -65,6 +65,16 @@ def study_path(name: str, quick: bool) -> Path:
     return ROOT / "results" / ("quick" if quick else "") / "rebuild" / f"{name}.json"
 
 
+def known_cost(study, candidate):
+    """The relative cost measured for the first run on file whose architecture
+    and batch size are the candidate's (search.cost_key), or None. Reusing it
+    keeps two candidates that do the same work per image on the same epochs,
+    whatever else the machine was doing when each was timed."""
+    key = search.cost_key(candidate.settings())
+    return next((run["relative_cost"] for run in study.runs
+                 if "relative_cost" in run and search.cost_key(run["settings"]) == key), None)
+
+
 def development_run(study, splits, candidate, stage, change, budget, quick):
     """One candidate on each development seed, validation only (resumed if on file).
     Returns the mean validation accuracy over the seeds."""
@@ -73,8 +83,8 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
         key = {"settings": candidate.settings(), "budget_seconds": budget, "seed": seed}
         run = study.find(**key)
         if run is None:
-            cost = search.relative_cost(candidate, search.Candidate(), splits,
-                                        **(QUICK_TIMING if quick else {}))
+            cost = known_cost(study, candidate) or search.relative_cost(
+                candidate, search.Candidate(), splits, **(QUICK_TIMING if quick else {}))
             epoch_seconds = search.seconds_per_epoch(cost, reference_seconds_per_image(study, splits, quick), splits)
             epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
             print(f"[{stage}] {change}: about {epoch_seconds:.1f} s an epoch, {epochs} epochs", flush=True)

@@ -284,6 +284,19 @@ def relative_cost(candidate: Candidate, reference: Candidate, splits, rounds=5, 
     return ratios[len(ratios) // 2]
 
 
+# The settings that decide the work per training image (and so a candidate's
+# relative cost); the dropout rate, label smoothing and the optimiser's
+# schedule do not change it.
+COST_SETTINGS = ("filters", "convs_per_block", "padding", "batch_norm", "head", "augment", "batch_size",
+                 "weight_averaging")
+
+
+def cost_key(settings: dict) -> tuple:
+    """The part of a candidate's `settings()` that sets its cost per image."""
+    return tuple((name, tuple(settings[name]) if isinstance(settings[name], list) else settings[name])
+                 for name in COST_SETTINGS)
+
+
 def seconds_per_epoch(cost: float, reference_seconds_per_image: float, splits) -> float:
     """A candidate's planned seconds per epoch: its `relative_cost` times the
     reference's calibrated seconds per image, over the training images and

@@ -141,3 +141,13 @@ def test_ablation_rows_pair_by_seed_and_correct_for_several_rows():
     assert rows["dropout"]["mean_difference"] == pytest.approx(0.0)
     for row in rows.values():  # Holm's adjustment never lowers a p-value
         assert row["p_value"] <= row["p_value_holm"] <= 1
+
+
+def test_a_candidate_reuses_the_cost_measured_for_its_architecture(rebuild_root):
+    study = rebuild.StudyFile(rebuild.study_path("book_cnn_development", quick=True))
+    first = search.Candidate(head="dense")
+    study.add({"settings": first.settings(), "budget_seconds": 180, "seed": 0, "relative_cost": 1.75})
+    study.add({"settings": first.changed(label_smoothing=0.1).settings(), "budget_seconds": 180,
+               "seed": 0, "relative_cost": 1.92})  # timed under load: not the one reused
+    assert rebuild.known_cost(study, first.changed(dropout=0.3)) == 1.75
+    assert rebuild.known_cost(study, first.changed(head="gap")) is None

@@ -208,3 +208,12 @@ def test_the_dense_network_keeps_the_recipes_augmentation_and_normalisation():
     trained_like = search.build_dense(START.changed(augment=("flip",), batch_norm=True))
     names = [type(layer).__name__ for layer in trained_like.layers]
     assert names[0] == "RandomFlip" and names.count("BatchNormalization") == len(search.DENSE_UNITS)
+
+
+def test_the_cost_key_ignores_what_does_not_change_the_work_per_image():
+    base = START.changed(head="dense", filters=(32, 64, 128), padding="same")
+    same_work = base.changed(dropout=0.3, label_smoothing=0.1, **search.MODERN_SCHEDULE)
+    assert search.cost_key(base.settings()) == search.cost_key(same_work.settings())
+    for other in (base.changed(filters=(16, 32, 64)), base.changed(augment=("flip",)),
+                  base.changed(batch_size=256), base.changed(head="gap")):
+        assert search.cost_key(other.settings()) != search.cost_key(base.settings())
