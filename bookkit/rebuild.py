@@ -9,6 +9,10 @@
 Each study is one JSON file in results/rebuild/ (results/quick/rebuild/ with
 --quick). Every run is written as soon as it ends, and a run already in the
 file is not repeated, so an interrupted study resumes where it stopped.
+
+To time something else on the machine without slowing a run down, create the
+file named by REBUILD_HOLD_FILE (if that variable is set): the rebuild waits
+before starting its next run, or its next timing, until the file is gone.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import argparse
 import datetime
 import json
 import os
+import time
 from pathlib import Path
 
 from bookkit import search
@@ -29,6 +34,17 @@ TEST_SEEDS = (101, 102, 103, 104, 105)
 QUICK = {"train_subset": 1000, "stages": 2, "seeds": 2}
 QUICK_TIMING = {"rounds": 1, "steps": 2}
 QUICK_CALIBRATION = {"windows": 1, "steps": 2}
+
+
+def wait_while_held(poll_seconds: float = 10.0) -> None:
+    """Wait while the file named by REBUILD_HOLD_FILE exists, so that a
+    run or a timing never shares the machine with work started meanwhile."""
+    hold = os.environ.get("REBUILD_HOLD_FILE")
+    if hold and Path(hold).exists():
+        print(f"held: waiting until {hold} is removed", flush=True)
+        while Path(hold).exists():
+            time.sleep(poll_seconds)
+        print("released", flush=True)
 
 
 class StudyFile:
@@ -83,6 +99,7 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
         key = {"settings": candidate.settings(), "budget_seconds": budget, "seed": seed}
         run = study.find(**key)
         if run is None:
+            wait_while_held()
             cost = known_cost(study, candidate) or search.relative_cost(
                 candidate, search.Candidate(), splits, **(QUICK_TIMING if quick else {}))
             epoch_seconds = search.seconds_per_epoch(cost, reference_seconds_per_image(study, splits, quick), splits)
@@ -163,6 +180,7 @@ def scored_run(candidate, splits, seed, epochs, builder=None) -> dict:
     """Train a frozen candidate on one test seed and score it once: the
     validation and test accuracy of one view, and of the mirror vote where
     the candidate trains with flips (`test_accuracy` is then the vote's)."""
+    wait_while_held()
     trained = search.train(candidate, splits, seed, epochs, builder)
     model = trained.model
     one_view = evaluation.accuracy(model, splits.x_test, splits.y_test)
@@ -253,6 +271,7 @@ def dense(splits, quick, fast, full):
                                      ("10 minutes", full, search.FULL_BUDGET_SECONDS)):
         epochs = study.content.get("planned_epochs", {}).get(label)
         if epochs is None:
+            wait_while_held()
             cost = search.relative_cost(candidate, search.Candidate(), splits, builder=search.build_dense,
                                         **(QUICK_TIMING if quick else {}))
             epoch_seconds = search.seconds_per_epoch(

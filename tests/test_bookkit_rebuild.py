@@ -151,3 +151,22 @@ def test_a_candidate_reuses_the_cost_measured_for_its_architecture(rebuild_root)
                "seed": 0, "relative_cost": 1.92})  # timed under load: not the one reused
     assert rebuild.known_cost(study, first.changed(dropout=0.3)) == 1.75
     assert rebuild.known_cost(study, first.changed(head="gap")) is None
+
+
+def test_a_held_rebuild_waits_until_the_hold_file_is_removed(tmp_path, monkeypatch, capsys):
+    hold = tmp_path / "hold"
+    monkeypatch.setenv("REBUILD_HOLD_FILE", str(hold))
+    rebuild.wait_while_held()  # no file: goes straight on
+    assert capsys.readouterr().out == ""
+    hold.touch()
+    sleeps = []
+
+    def remove_after_two_polls(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            hold.unlink()
+
+    monkeypatch.setattr(rebuild.time, "sleep", remove_after_two_polls)
+    rebuild.wait_while_held(poll_seconds=3)
+    assert sleeps == [3, 3]
+    assert capsys.readouterr().out == f"held: waiting until {hold} is removed\nreleased\n"
