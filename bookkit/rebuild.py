@@ -30,10 +30,9 @@ from helpers import evaluation, machine, splitting, uncertainty
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SEEDS = (101, 102, 103, 104, 105)
 # Quick runs check the plumbing: a few images, one epoch, two stages, two seeds,
-# and timings of a couple of steps (their numbers mean nothing).
+# and an epoch timed on those few images (its numbers mean nothing).
 QUICK = {"train_subset": 1000, "stages": 2, "seeds": 2}
-QUICK_TIMING = {"rounds": 1, "steps": 2}
-QUICK_CALIBRATION = {"windows": 1, "steps": 2}
+QUICK_TIMING_EPOCHS = 2
 
 
 def wait_while_held(poll_seconds: float = 10.0) -> None:
@@ -81,14 +80,21 @@ def study_path(name: str, quick: bool) -> Path:
     return ROOT / "results" / ("quick" if quick else "") / "rebuild" / f"{name}.json"
 
 
-def known_cost(study, candidate):
-    """The relative cost measured for the first run on file whose architecture
-    and batch size are the candidate's (search.cost_key), or None. Reusing it
-    keeps two candidates that do the same work per image on the same epochs,
-    whatever else the machine was doing when each was timed."""
-    key = search.cost_key(candidate.settings())
-    return next((run["relative_cost"] for run in study.runs
-                 if "relative_cost" in run and search.cost_key(run["settings"]) == key), None)
+def epoch_seconds(study, candidate, splits, quick, builder=None, key=None) -> float:
+    """The candidate's seconds per epoch on this machine: measured once per
+    architecture and batch size (`search.cost_key`, or `key`) with
+    `search.measure_epoch_seconds`, and kept in the study file, so that two
+    candidates that do the same work per image train for the same epochs."""
+    key = json.dumps(key or search.cost_key(candidate.settings()))
+    measured = study.content.get("epoch_seconds", {})
+    if key not in measured:
+        wait_while_held()
+        seconds = search.measure_epoch_seconds(candidate, splits, builder=builder,
+                                               **({"epochs": QUICK_TIMING_EPOCHS} if quick else {}))
+        measured = {**measured, key: {"seconds": round(seconds, 2), "load": [round(x, 2) for x in os.getloadavg()],
+                                      "date": datetime.date.today().isoformat()}}
+        study.save(epoch_seconds=measured)
+    return measured[key]["seconds"]
 
 
 def development_run(study, splits, candidate, stage, change, budget, quick):
@@ -99,19 +105,15 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
         key = {"settings": candidate.settings(), "budget_seconds": budget, "seed": seed}
         run = study.find(**key)
         if run is None:
-            wait_while_held()
-            cost = known_cost(study, candidate) or search.relative_cost(
-                candidate, search.Candidate(), splits, **(QUICK_TIMING if quick else {}))
-            epoch_seconds = search.seconds_per_epoch(cost, reference_seconds_per_image(study, splits, quick), splits)
-            epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
-            print(f"[{stage}] {change}: about {epoch_seconds:.1f} s an epoch, {epochs} epochs", flush=True)
+            seconds = epoch_seconds(study, candidate, splits, quick)
+            epochs = 1 if quick else search.planned_epochs(seconds, budget)
+            print(f"[{stage}] {change}: about {seconds:.1f} s an epoch, {epochs} epochs", flush=True)
             trained = search.train(candidate, splits, seed, epochs)
             model = trained.model
             run = study.add({
                 **key, "stage": stage, "change": change, "planned_epochs": epochs,
-                "relative_cost": round(cost, 3),
                 "epochs_trained": trained.epochs,
-                "epoch_seconds_estimate": round(epoch_seconds, 2),
+                "epoch_seconds_estimate": seconds,
                 "train_seconds": round(trained.fit_seconds, 1),
                 "seconds_by_epoch": trained.seconds_per_epoch, "params": model.count_params(),
                 "val_accuracy": evaluation.accuracy(model, splits.x_val, splits.y_val),
@@ -121,16 +123,6 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
             })
         scores.append(run["val_accuracy"])
     return sum(scores) / len(scores)
-
-
-def reference_seconds_per_image(study, splits, quick=False) -> float:
-    """The starting point's seconds per training image on this machine,
-    calibrated once (`search.calibrate`) and kept in the development file."""
-    if "reference_seconds_per_image" not in study.content:
-        seconds = search.calibrate(search.Candidate(), splits, **(QUICK_CALIBRATION if quick else {}))
-        print(f"calibrated: the starting point trains at {1 / seconds:.0f} images a second", flush=True)
-        study.save(reference_seconds_per_image=seconds, reference_load=[round(x, 2) for x in os.getloadavg()])
-    return study.content["reference_seconds_per_image"]
 
 
 def run_search(study, splits, start, stages, budget, label, quick):
@@ -264,19 +256,15 @@ def dense(splits, quick, fast, full):
     """The dense network (search.build_dense) under each recipe's budget and
     training settings, for as many epochs as fit in the planned share of
     the budget, on the test seeds."""
-    development_study = StudyFile(study_path("book_cnn_development", quick))
     study = StudyFile(study_path("book_dense", quick))
     planned = {}
     for label, candidate, budget in (("3 minutes", fast, search.FAST_BUDGET_SECONDS),
                                      ("10 minutes", full, search.FULL_BUDGET_SECONDS)):
         epochs = study.content.get("planned_epochs", {}).get(label)
         if epochs is None:
-            wait_while_held()
-            cost = search.relative_cost(candidate, search.Candidate(), splits, builder=search.build_dense,
-                                        **(QUICK_TIMING if quick else {}))
-            epoch_seconds = search.seconds_per_epoch(
-                cost, reference_seconds_per_image(development_study, splits, quick), splits)
-            epochs = 1 if quick else search.planned_epochs(epoch_seconds, budget)
+            seconds = epoch_seconds(study, candidate, splits, quick, builder=search.build_dense,
+                                    key=["dense", list(search.DENSE_UNITS), search.cost_key(candidate.settings())])
+            epochs = 1 if quick else search.planned_epochs(seconds, budget)
             study.save(planned_epochs={**study.content.get("planned_epochs", {}), label: epochs})
         planned[label] = epochs
         for seed in test_seeds(quick):

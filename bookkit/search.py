@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from dataclasses import dataclass
 
 from helpers import recipe, splitting, training
@@ -241,76 +240,31 @@ def build_dense(candidate: Candidate, units=DENSE_UNITS):
     return keras.Sequential(stack, name="dense")
 
 
-class TimedModel:
-    """A compiled candidate and a slice of the training images, ready to time
-    `steps` training steps at a time (the first call traces the graph)."""
-
-    def __init__(self, candidate: Candidate, splits, steps: int, builder=None):
-        c = candidate
-        keras.utils.set_random_seed(12345)
-        self.model, self.batch_size = (builder or build)(c), c.batch_size
-        training.compile_for(self.model, "one-hot", optimizer(c, total_steps=10_000),
-                             label_smoothing=c.label_smoothing)
-        count = c.batch_size * steps
-        self.x = splits.x_train[:count]
-        self.y = splitting.encode_labels(splits.y_train[:count], "one-hot")
-        self.step()  # traces the graph
-
-    def step(self) -> float:
-        """Seconds per training image of one timed call."""
-        seconds = _seconds(lambda: self.model.fit(self.x, self.y, batch_size=self.batch_size, epochs=1,
-                                                  verbose=0))
-        return seconds / len(self.x)
-
-
-def calibrate(reference: Candidate, splits, windows=8, steps=64) -> float:
-    """Seconds per training image of the `reference` candidate on this
-    machine: the fastest of `windows` timed calls (other work only ever slows
-    a call down). Made once, on a quiet machine, and kept in the development
-    file; every candidate is timed against it (`relative_cost`)."""
-    timed = TimedModel(reference, splits, steps)
-    return min(timed.step() for _ in range(windows))
-
-
-def relative_cost(candidate: Candidate, reference: Candidate, splits, rounds=5, steps=32,
-                  builder=None) -> float:
-    """How many times as long the candidate takes per training image as the
-    reference: the median of `rounds` ratios, each timed back to back
-    (reference, candidate), so that other work on the machine slows both
-    alike and cancels out of the ratio. `builder` builds the candidate's
-    model (`build` by default; `build_dense` for the dense network)."""
-    mine, theirs = TimedModel(candidate, splits, steps, builder), TimedModel(reference, splits, steps)
-    ratios = sorted(mine.step() / theirs.step() for _ in range(rounds))
-    return ratios[len(ratios) // 2]
-
-
 # The settings that decide the work per training image (and so a candidate's
-# relative cost); the dropout rate, label smoothing and the optimiser's
+# seconds per epoch); the dropout rate, label smoothing and the optimiser's
 # schedule do not change it.
 COST_SETTINGS = ("filters", "convs_per_block", "padding", "batch_norm", "head", "augment", "batch_size",
                  "weight_averaging")
 
 
 def cost_key(settings: dict) -> tuple:
-    """The part of a candidate's `settings()` that sets its cost per image."""
+    """The part of a candidate's `settings()` that sets its seconds per epoch."""
     return tuple((name, tuple(settings[name]) if isinstance(settings[name], list) else settings[name])
                  for name in COST_SETTINGS)
 
 
-def seconds_per_epoch(cost: float, reference_seconds_per_image: float, splits) -> float:
-    """A candidate's planned seconds per epoch: its `relative_cost` times the
-    reference's calibrated seconds per image, over the training images and
-    the validation images (prediction there costs about a third of a
-    training step: forward only)."""
-    images = len(splits.x_train) + len(splits.x_val) / 3
-    return cost * reference_seconds_per_image * images
-
-
-def _seconds(call) -> float:
-    """Wall-clock seconds of one call."""
-    started = time.perf_counter()
-    call()
-    return time.perf_counter() - started
+def measure_epoch_seconds(candidate: Candidate, splits, epochs: int = 3, builder=None) -> float:
+    """Seconds one training epoch of the candidate takes on this machine,
+    validation included: a fresh model trained for `epochs` epochs exactly
+    as a run trains (`train`), and the slowest epoch after the first (the
+    first also traces the graph, which a run's budget must absorb once).
+    Timing whole epochs matters: short timing windows of a few steps ran
+    1.4 to 1.7 times as fast as real epochs here, and planned runs that
+    overran their budgets."""
+    if epochs < 2:
+        raise ValueError(f"need at least 2 epochs (the first traces the graph), got {epochs}.")
+    run = train(candidate, splits, seed=0, epochs=epochs, builder=builder)
+    return max(run.seconds_per_epoch[1:])
 
 
 def planned_epochs(epoch_seconds: float, budget_seconds: float) -> int:

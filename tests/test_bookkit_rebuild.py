@@ -143,14 +143,24 @@ def test_ablation_rows_pair_by_seed_and_correct_for_several_rows():
         assert row["p_value"] <= row["p_value_holm"] <= 1
 
 
-def test_a_candidate_reuses_the_cost_measured_for_its_architecture(rebuild_root):
-    study = rebuild.StudyFile(rebuild.study_path("book_cnn_development", quick=True))
+def test_an_architecture_is_timed_once_and_its_epoch_seconds_reused(rebuild_root, monkeypatch):
+    timings = []
+
+    def measure(candidate, splits, epochs=3, builder=None):
+        timings.append(candidate)
+        return 10.0 + len(timings)
+
+    monkeypatch.setattr(search, "measure_epoch_seconds", measure)
+    study = rebuild.StudyFile(rebuild.study_path("book_cnn_development", quick=False))
     first = search.Candidate(head="dense")
-    study.add({"settings": first.settings(), "budget_seconds": 180, "seed": 0, "relative_cost": 1.75})
-    study.add({"settings": first.changed(label_smoothing=0.1).settings(), "budget_seconds": 180,
-               "seed": 0, "relative_cost": 1.92})  # timed under load: not the one reused
-    assert rebuild.known_cost(study, first.changed(dropout=0.3)) == 1.75
-    assert rebuild.known_cost(study, first.changed(head="gap")) is None
+    assert rebuild.epoch_seconds(study, first, splits=None, quick=False) == 11.0
+    # Dropout and label smoothing leave the work per image alone: the same timing.
+    assert rebuild.epoch_seconds(study, first.changed(dropout=0.3, label_smoothing=0.1), None, False) == 11.0
+    assert rebuild.epoch_seconds(study, first.changed(head="gap"), None, False) == 12.0
+    assert len(timings) == 2
+    again = rebuild.StudyFile(study.path)  # kept in the file, with the load it was timed under
+    assert rebuild.epoch_seconds(again, first, None, False) == 11.0 and len(timings) == 2
+    assert all({"seconds", "load", "date"} == set(entry) for entry in again.content["epoch_seconds"].values())
 
 
 def test_a_held_rebuild_waits_until_the_hold_file_is_removed(tmp_path, monkeypatch, capsys):

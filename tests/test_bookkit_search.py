@@ -157,19 +157,16 @@ def test_the_optimizer_follows_the_schedule():
 # --- timing and training ---------------------------------------------------------------
 
 
-def test_seconds_per_epoch_scale_the_references_speed_by_the_candidates_cost(make_splits):
-    # Validation predicts only (forward): a third of a training step per image.
-    splits = make_splits(train=300, validation=90)
-    assert search.seconds_per_epoch(2.0, 0.001, splits) == pytest.approx(2.0 * 0.001 * (300 + 90 / 3))
-    twice = search.seconds_per_epoch(4.0, 0.001, splits)
-    assert twice == pytest.approx(2 * search.seconds_per_epoch(2.0, 0.001, splits))
-
-
-def test_calibration_and_relative_cost_time_real_training_steps(make_splits):
+def test_an_epoch_is_timed_on_whole_real_epochs_after_the_first(make_splits, monkeypatch):
     splits = make_splits(train=64)
     small = search.Candidate(filters=(4, 8), batch_size=32)
-    assert search.calibrate(small, splits, windows=1, steps=1) > 0
-    assert search.relative_cost(small, search.Candidate(batch_size=32), splits, rounds=1, steps=1) > 0
+    assert search.measure_epoch_seconds(small, splits, epochs=2) > 0
+    # The slowest epoch after the first, which also traces the graph.
+    timed = training.TrainingRun(history={}, seconds_per_epoch=[9.0, 2.0, 3.0, 2.5], fit_seconds=16.5, model=None)
+    monkeypatch.setattr(search, "train", lambda *args, **kwargs: timed)
+    assert search.measure_epoch_seconds(small, splits, epochs=4) == 3.0
+    with pytest.raises(ValueError, match="at least 2 epochs"):
+        search.measure_epoch_seconds(small, splits, epochs=1)
 
 
 def test_train_runs_the_whole_schedule_without_stopping_early(tiny_splits, capsys):
