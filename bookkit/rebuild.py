@@ -108,6 +108,7 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
             seconds = epoch_seconds(study, candidate, splits, quick)
             epochs = 1 if quick else search.planned_epochs(seconds, budget)
             print(f"[{stage}] {change}: about {seconds:.1f} s an epoch, {epochs} epochs", flush=True)
+            wait_while_held()
             trained = search.train(candidate, splits, seed, epochs)
             model = trained.model
             run = study.add({
