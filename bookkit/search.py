@@ -19,7 +19,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from helpers import recipe, splitting, training
+from helpers import recipe, training
 from helpers.backend import keras_module
 
 keras = keras_module()
