@@ -29,10 +29,9 @@ from helpers import evaluation, machine, splitting, uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SEEDS = (101, 102, 103, 104, 105)
-# Quick runs check the plumbing: a few images, one epoch, two stages, two seeds,
-# and an epoch timed on those few images (its numbers mean nothing).
+# Quick runs check the plumbing: a few images, one epoch (so nothing is timed),
+# two stages, two seeds.
 QUICK = {"train_subset": 1000, "stages": 2, "seeds": 2}
-QUICK_TIMING_EPOCHS = 2
 
 
 def wait_while_held(poll_seconds: float = 10.0) -> None:
@@ -80,7 +79,7 @@ def study_path(name: str, quick: bool) -> Path:
     return ROOT / "results" / ("quick" if quick else "") / "rebuild" / f"{name}.json"
 
 
-def epoch_seconds(study, candidate, splits, quick, builder=None, key=None) -> float:
+def epoch_seconds(study, candidate, splits, builder=None, key=None) -> float:
     """The candidate's seconds per epoch on this machine: measured once per
     architecture and batch size (`search.cost_key`, or `key`) with
     `search.measure_epoch_seconds`, and kept in the study file, so that two
@@ -89,12 +88,21 @@ def epoch_seconds(study, candidate, splits, quick, builder=None, key=None) -> fl
     measured = study.content.get("epoch_seconds", {})
     if key not in measured:
         wait_while_held()
-        seconds = search.measure_epoch_seconds(candidate, splits, builder=builder,
-                                               **({"epochs": QUICK_TIMING_EPOCHS} if quick else {}))
+        seconds = search.measure_epoch_seconds(candidate, splits, builder=builder)
         measured = {**measured, key: {"seconds": round(seconds, 2), "load": [round(x, 2) for x in os.getloadavg()],
                                       "date": datetime.date.today().isoformat()}}
         study.save(epoch_seconds=measured)
     return measured[key]["seconds"]
+
+
+def plan(study, candidate, splits, budget, quick, builder=None, key=None) -> tuple:
+    """(seconds per epoch, epochs) of a run: as many epochs as fit in the
+    planned share of `budget` (`search.planned_epochs`); a quick run trains
+    one epoch and times nothing (None seconds)."""
+    if quick:
+        return None, 1
+    seconds = epoch_seconds(study, candidate, splits, builder, key)
+    return seconds, search.planned_epochs(seconds, budget)
 
 
 def development_run(study, splits, candidate, stage, change, budget, quick):
@@ -105,9 +113,8 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
         key = {"settings": candidate.settings(), "budget_seconds": budget, "seed": seed}
         run = study.find(**key)
         if run is None:
-            seconds = epoch_seconds(study, candidate, splits, quick)
-            epochs = 1 if quick else search.planned_epochs(seconds, budget)
-            print(f"[{stage}] {change}: about {seconds:.1f} s an epoch, {epochs} epochs", flush=True)
+            seconds, epochs = plan(study, candidate, splits, budget, quick)
+            print(f"[{stage}] {change}: about {seconds} s an epoch, {epochs} epochs", flush=True)
             wait_while_held()
             trained = search.train(candidate, splits, seed, epochs)
             model = trained.model
@@ -263,9 +270,8 @@ def dense(splits, quick, fast, full):
                                      ("10 minutes", full, search.FULL_BUDGET_SECONDS)):
         epochs = study.content.get("planned_epochs", {}).get(label)
         if epochs is None:
-            seconds = epoch_seconds(study, candidate, splits, quick, builder=search.build_dense,
-                                    key=["dense", list(search.DENSE_UNITS), search.cost_key(candidate.settings())])
-            epochs = 1 if quick else search.planned_epochs(seconds, budget)
+            _, epochs = plan(study, candidate, splits, budget, quick, builder=search.build_dense,
+                             key=["dense", list(search.DENSE_UNITS), search.cost_key(candidate.settings())])
             study.save(planned_epochs={**study.content.get("planned_epochs", {}), label: epochs})
         planned[label] = epochs
         for seed in test_seeds(quick):

@@ -26,12 +26,19 @@ line; the speed chapter runs it in the book.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import re
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from helpers import models, params, splitting, training
+from helpers.backend import keras_module
 
 # The variants, in order: each adds one change to the one before it.
 VARIANTS = {
@@ -52,6 +59,9 @@ class PreparedRun:
     x_val: np.ndarray
     y_val: np.ndarray
     batch_size: int = TUTORIAL_BATCH_SIZE
+    # A tf.data pipeline to train and validate on in place of the arrays (`dataset_run`).
+    train_dataset: object = None
+    val_dataset: object = None
 
 
 def tutorial_pattern(model, raw: splitting.Splits) -> PreparedRun:
@@ -92,9 +102,14 @@ def interleaved_training(runs: dict, epochs: int, seed: int) -> dict:
         for name, run in runs.items():
             print(f"{name!s:>16}: ", end="")
             training.set_seed(seed + epoch)
-            history = run.model.fit(run.x_train, run.y_train, validation_data=(run.x_val, run.y_val),
-                                    initial_epoch=epoch, epochs=epoch + 1, batch_size=run.batch_size,
-                                    verbose=0, callbacks=[loggers[name]])
+            if run.train_dataset is None:
+                data = {"x": run.x_train, "y": run.y_train, "batch_size": run.batch_size,
+                        "validation_data": (run.x_val, run.y_val)}
+            else:
+                # The pipeline shuffles itself (Keras would warn that it ignores shuffle=True).
+                data = {"x": run.train_dataset, "validation_data": run.val_dataset, "shuffle": False}
+            history = run.model.fit(**data, initial_epoch=epoch, epochs=epoch + 1, verbose=0,
+                                    callbacks=[loggers[name]])
             for key, values in history.history.items():
                 histories[name].setdefault(key, []).extend(values)
     return {name: {**histories[name], "seconds": list(loggers[name].seconds)} for name in runs}
@@ -294,3 +309,208 @@ def achieved_gflops(model, images_per_second: float) -> float:
     if images_per_second <= 0:
         raise ValueError(f"images_per_second must be positive, got {images_per_second}.")
     return training_flops_per_image(model) * images_per_second / 1e9
+
+
+# --- The recipe against the machine's limit (chapter 13, issue 27) ------------------
+
+def cpu_supports_bfloat16(cpuinfo="/proc/cpuinfo") -> bool:
+    """Whether this CPU has bfloat16 arithmetic instructions (Linux's
+    `avx512_bf16` or `amx_bf16` flags). Without them TensorFlow converts
+    bfloat16 to float32 and back around every operation, so mixed bfloat16
+    can only slow training down; on machines that are not Linux, False."""
+    try:
+        flags = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+RECIPE_VARIANTS = {
+    "as trained": "NumPy arrays, XLA off (Keras' choice on a CPU), float32",
+    "XLA": "the same model compiled with jit_compile=True",
+    "tf.data": "a tf.data pipeline: shuffled, batched, prefetched",
+    "mixed bfloat16": "keras.mixed_precision policy 'mixed_bfloat16'",
+}
+
+
+def dataset_run(run: PreparedRun, seed: int) -> PreparedRun:
+    """The same run fed by a tf.data pipeline in place of NumPy arrays:
+    shuffled (reshuffled every epoch, from `seed`), batched, and prefetched
+    so that the next batch is ready while the current one trains."""
+    import tensorflow as tf
+
+    train = (tf.data.Dataset.from_tensor_slices((run.x_train, run.y_train))
+             .shuffle(len(run.x_train), seed=seed).batch(run.batch_size).prefetch(tf.data.AUTOTUNE))
+    val = tf.data.Dataset.from_tensor_slices((run.x_val, run.y_val)).batch(run.batch_size)
+    return dataclasses.replace(run, train_dataset=train, val_dataset=val.prefetch(tf.data.AUTOTUNE))
+
+
+def compare_recipe_speed(make_model, make_optimizer, splits, epochs=4, batch_size=128, seed=0,
+                         variants=tuple(RECIPE_VARIANTS)):
+    """Time the ways of training one model (`RECIPE_VARIANTS`) interleaved
+    (`interleaved_training`), each from the same initial weights: one row
+    per variant with its images per second (`throughput`), its speed-up over
+    "as trained" in the same rounds (`paired_speed_up`), the validation
+    accuracy after the last epoch, and whether the setting took effect
+    (XLA on, bfloat16 computed). `make_model()` builds the uncompiled model
+    and `make_optimizer()` its optimiser. "mixed bfloat16" is left out, and
+    said so in its row, where the CPU lacks bfloat16 instructions."""
+    unknown = [v for v in variants if v not in RECIPE_VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown variant {unknown[0]!r}; choose among {', '.join(RECIPE_VARIANTS)}.")
+    if epochs < 2:
+        raise ValueError(f"epochs must be at least 2 (the first builds the graph and is not counted), got {epochs}.")
+    keras = keras_module()
+    variants = ["as trained"] + [v for v in variants if v != "as trained"]
+    skipped = {}
+    runs = {}
+    for variant in variants:
+        if variant == "mixed bfloat16" and not cpu_supports_bfloat16():
+            skipped[variant] = "this CPU has no bfloat16 instructions (no avx512_bf16 or amx_bf16 flag)"
+            continue
+        training.set_seed(seed)
+        if variant == "mixed bfloat16":
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        try:
+            model = make_model()
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+        training.compile_for(model, optimizer=make_optimizer())
+        if variant == "XLA":
+            model.jit_compile = True  # read when fit builds the training step
+        run = PreparedRun(model, splits.x_train, splits.y_train, splits.x_val, splits.y_val, batch_size)
+        runs[variant] = dataset_run(run, seed) if variant == "tf.data" else run
+    histories = interleaved_training(runs, epochs, seed)
+    rows = []
+    for variant in variants:
+        if variant in skipped:
+            rows.append({"variant": variant, "what": RECIPE_VARIANTS[variant], "skipped": skipped[variant]})
+            continue
+        model, history = runs[variant].model, histories[variant]
+        rows.append({"variant": variant, "what": RECIPE_VARIANTS[variant],
+                     "jit_compile": bool(model.jit_compile),
+                     "compute_dtype": model.layers[0].compute_dtype,
+                     "epoch_seconds": history["seconds"],
+                     **throughput(len(splits.x_train), history["seconds"]),
+                     **paired_speed_up(history["seconds"], histories["as trained"]["seconds"]),
+                     "val_accuracy": float(history["val_accuracy"][-1])})
+    return rows
+
+
+THREAD_SETTINGS = {
+    "TensorFlow's default": {},
+    "1 thread": {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
+    "2 threads per operation, 1 operation at a time": {"TF_NUM_INTRAOP_THREADS": "2",
+                                                        "TF_NUM_INTEROP_THREADS": "1"},
+    "1 thread per operation, 2 operations at a time": {"TF_NUM_INTRAOP_THREADS": "1",
+                                                        "TF_NUM_INTEROP_THREADS": "2"},
+}
+
+
+def compare_thread_settings(model_id, settings=tuple(THREAD_SETTINGS), train_subset=10000, batch_size=128,
+                            rounds=3, python=sys.executable):
+    """Images per second of training `model_id` (`models.build_model`) under
+    each of TensorFlow's thread settings (`THREAD_SETTINGS`). TensorFlow
+    reads them once, when it starts, so each measurement is a fresh Python
+    process (`_epoch_seconds_here`): it trains two epochs and reports the
+    second. The settings take turns, `rounds` times (A, B, C, A, B, C, ...);
+    each row has the median images per second, the range, and the speed-up
+    over TensorFlow's default in the same round (its median)."""
+    unknown = [s for s in settings if s not in THREAD_SETTINGS]
+    if unknown:
+        raise ValueError(f"unknown thread setting {unknown[0]!r}; choose among {', '.join(THREAD_SETTINGS)}.")
+    settings = ["TensorFlow's default"] + [s for s in settings if s != "TensorFlow's default"]
+    seconds = {name: [] for name in settings}
+    code = (f"from helpers import speed; print(speed._epoch_seconds_here({model_id!r}, {train_subset!r}, "
+            f"{batch_size!r}))")
+    for _ in range(rounds):
+        for name in settings:
+            env = {**os.environ, **THREAD_SETTINGS[name]}
+            done = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"timing {model_id!r} with {name!r} failed:\n{done.stderr[-2000:]}")
+            seconds[name].append(float(done.stdout.strip().splitlines()[-1]))
+    images = train_subset
+    default = np.array(seconds["TensorFlow's default"])
+    return [{"setting": name, **{k: v for k, v in THREAD_SETTINGS[name].items()},
+             "images_per_second": round(images / float(np.median(seconds[name])), 1),
+             "images_per_second_min": round(images / max(seconds[name]), 1),
+             "images_per_second_max": round(images / min(seconds[name]), 1),
+             "speed_up": round(float(np.median(default / np.array(seconds[name]))), 2)}
+            for name in settings]
+
+
+def _epoch_seconds_here(model_id, train_subset, batch_size) -> float:
+    """Seconds of the second of two training epochs of `model_id` on
+    `train_subset` images in this process (the first builds the graph)."""
+    splits = splitting.load_splits(train_subset=train_subset)
+    training.set_seed(0)
+    model = models.build_model(model_id)
+    training.compile_for(model)
+    logger = training.epoch_logger(2)
+    model.fit(splits.x_train, splits.y_train, epochs=2, batch_size=batch_size, verbose=0, callbacks=[logger])
+    return logger.seconds[-1]
+
+
+def layer_profile(model, batch_size=128, repeats=20, seed=0):
+    """Where a training step's time goes, layer by layer: each layer of the
+    (built) `model` timed alone on a batch of the shape it sees in the model,
+    forward and backward (gradients for its input and its weights), in a
+    compiled graph (`tf.function`), as the median of `repeats` calls; then
+    the optimiser's update of all the weights. One row per layer with its
+    training GFLOP per batch (Conv2D and Dense only, `params.multiply_adds`,
+    x 2 x 3), milliseconds per batch, share of the summed time, and GFLOP/s.
+
+    Timed alone, a layer misses what a whole step shares (one graph, no
+    Python between layers), so the sum is an upper bound of a step's time;
+    the rows show which layers take the time, and which reach the matrix
+    product's speed and which do not."""
+    import tensorflow as tf
+
+    if not model.built:
+        raise ValueError("The model is not built: start it with keras.Input(shape=...).")
+    counted = params.multiply_adds(model)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for layer in model.layers:
+        x = tf.constant(rng.standard_normal((batch_size, *layer.input.shape[1:])).astype("float32"))
+
+        @tf.function
+        def step(x, layer=layer):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x, training=True)
+                total = tf.reduce_sum(tf.cast(y, tf.float32))
+            return tape.gradient(total, [x, *layer.trainable_weights])
+
+        step(x)  # traces the graph
+        seconds = float(np.median(time_interleaved({"step": lambda x=x: _finish(step(x))}, repeats)["step"]))
+        flops = int(counted.get(layer.name, 0)) * FLOPS_PER_MULTIPLY_ADD * TRAINING_PASSES * batch_size
+        rows.append({"layer": layer.name, "kind": type(layer).__name__,
+                     "output": "x".join(str(d) for d in layer.output.shape[1:]),
+                     "gflop_per_batch": flops / 1e9, "ms_per_batch": 1000 * seconds,
+                     "gflops": flops / seconds / 1e9 if flops else None})
+    optimizer = model.optimizer
+    if optimizer is not None:
+        weights = model.trainable_weights
+        gradients = [tf.zeros_like(w) for w in weights]
+
+        @tf.function
+        def update():
+            optimizer.apply(gradients, weights)
+
+        update()
+        seconds = float(np.median(time_interleaved({"update": update}, repeats)["update"]))
+        rows.append({"layer": "optimizer update", "kind": type(optimizer).__name__, "output": "",
+                     "gflop_per_batch": 0.0, "ms_per_batch": 1000 * seconds, "gflops": None})
+    total = sum(row["ms_per_batch"] for row in rows)
+    for row in rows:
+        row["share"] = row["ms_per_batch"] / total
+    return rows
+
+
+def _finish(tensors):
+    """Wait for TensorFlow's results (they may still be computing)."""
+    for tensor in tensors:
+        if tensor is not None:
+            tensor.numpy()

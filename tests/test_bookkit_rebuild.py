@@ -153,13 +153,17 @@ def test_an_architecture_is_timed_once_and_its_epoch_seconds_reused(rebuild_root
     monkeypatch.setattr(search, "measure_epoch_seconds", measure)
     study = rebuild.StudyFile(rebuild.study_path("book_cnn_development", quick=False))
     first = search.Candidate(head="dense")
-    assert rebuild.epoch_seconds(study, first, splits=None, quick=False) == 11.0
+    assert rebuild.epoch_seconds(study, first, splits=None) == 11.0
     # Dropout and label smoothing leave the work per image alone: the same timing.
-    assert rebuild.epoch_seconds(study, first.changed(dropout=0.3, label_smoothing=0.1), None, False) == 11.0
-    assert rebuild.epoch_seconds(study, first.changed(head="gap"), None, False) == 12.0
+    assert rebuild.epoch_seconds(study, first.changed(dropout=0.3, label_smoothing=0.1), None) == 11.0
+    assert rebuild.epoch_seconds(study, first.changed(head="gap"), None) == 12.0
     assert len(timings) == 2
     again = rebuild.StudyFile(study.path)  # kept in the file, with the load it was timed under
-    assert rebuild.epoch_seconds(again, first, None, False) == 11.0 and len(timings) == 2
+    assert rebuild.epoch_seconds(again, first, None) == 11.0 and len(timings) == 2
+    # A run plans the epochs that fit in its share of the budget; a quick one times nothing.
+    assert rebuild.plan(again, first, None, budget=180, quick=False) == (11.0, int(search.PLANNED_SHARE * 180 // 11.0))
+    assert rebuild.plan(again, first.changed(head="flatten"), None, budget=180, quick=True) == (None, 1)
+    assert len(timings) == 2
     assert all({"seconds", "load", "date"} == set(entry) for entry in again.content["epoch_seconds"].values())
 
 

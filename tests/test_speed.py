@@ -155,3 +155,76 @@ def test_matmul_gflops_rejects_what_it_cannot_measure():
         speed.matmul_gflops(library="torch")
     with pytest.raises(ValueError, match="size"):
         speed.matmul_gflops(size=1)
+
+
+# --- the recipe against the machine's limit ----------------------------------------
+
+
+def test_bfloat16_support_is_read_from_the_cpus_flags(tmp_path):
+    with_flag, without = tmp_path / "with", tmp_path / "without"
+    with_flag.write_text("flags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n")
+    without.write_text("flags\t\t: fpu avx2 avx512f avx512_vnni amx_tile\n")
+    assert speed.cpu_supports_bfloat16(with_flag)
+    assert not speed.cpu_supports_bfloat16(without)
+    assert not speed.cpu_supports_bfloat16(tmp_path / "missing")  # not Linux: no /proc/cpuinfo
+
+
+def small_model():
+    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                             keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation="softmax")])
+
+
+def test_the_recipe_variants_train_the_same_model_interleaved(make_splits, monkeypatch, capsys):
+    monkeypatch.setattr(speed, "cpu_supports_bfloat16", lambda: False)
+    rows = speed.compare_recipe_speed(small_model, lambda: keras.optimizers.Adam(1e-3), make_splits(train=128),
+                                      epochs=2, batch_size=32)
+    by_variant = {row["variant"]: row for row in rows}
+    assert list(by_variant) == list(speed.RECIPE_VARIANTS)
+    assert by_variant["XLA"]["jit_compile"] and not by_variant["as trained"]["jit_compile"]
+    assert by_variant["as trained"]["speed_up"] == 1.0
+    assert "no bfloat16 instructions" in by_variant["mixed bfloat16"]["skipped"]
+    assert all(row["timed_epochs"] == 1 for row in rows if "skipped" not in row)
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert capsys.readouterr().out.count("epoch  2/2") == 3  # one line per epoch, interleaved
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_and_leaves_the_global_policy_alone(make_splits, monkeypatch):
+    monkeypatch.setattr(speed, "cpu_supports_bfloat16", lambda: True)
+    rows = speed.compare_recipe_speed(small_model, lambda: keras.optimizers.Adam(1e-3), make_splits(train=64),
+                                      epochs=2, batch_size=32, variants=("mixed bfloat16",))
+    assert [row["variant"] for row in rows] == ["as trained", "mixed bfloat16"]
+    assert rows[1]["compute_dtype"] == "bfloat16" and rows[0]["compute_dtype"] == "float32"
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_unknown_recipe_variants_and_thread_settings_are_refused(make_splits):
+    with pytest.raises(ValueError, match="'fp8'.*XLA"):
+        speed.compare_recipe_speed(small_model, keras.optimizers.Adam, make_splits(), variants=("fp8",))
+    with pytest.raises(ValueError, match="at least 2"):
+        speed.compare_recipe_speed(small_model, keras.optimizers.Adam, make_splits(), epochs=1)
+    with pytest.raises(ValueError, match="'8 threads'.*TensorFlow's default"):
+        speed.compare_thread_settings("dense_baseline", settings=("8 threads",))
+
+
+@pytest.mark.slow
+@pytest.mark.needs_real_data
+def test_thread_settings_are_timed_in_fresh_processes_taking_turns():
+    rows = speed.compare_thread_settings("dense_baseline", settings=("1 thread",), train_subset=260, rounds=1)
+    assert [row["setting"] for row in rows] == ["TensorFlow's default", "1 thread"]
+    assert rows[1]["TF_NUM_INTRAOP_THREADS"] == "1" and rows[0]["speed_up"] == 1.0
+    assert all(row["images_per_second"] > 0 for row in rows)
+
+
+def test_the_layer_profile_times_every_layer_and_the_update():
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rows = speed.layer_profile(model, batch_size=16, repeats=2)
+    assert [row["layer"] for row in rows] == [layer.name for layer in model.layers] + ["optimizer update"]
+    assert sum(row["share"] for row in rows) == pytest.approx(1)
+    conv = rows[0]
+    # 26 x 26 x 4 outputs, 9 multiply-adds each, x 2 x 3 for training, x 16 images
+    assert conv["gflop_per_batch"] == pytest.approx(26 * 26 * 4 * 9 * 6 * 16 / 1e9)
+    assert conv["gflops"] > 0 and rows[1]["gflops"] is None  # pooling does no counted arithmetic
+    with pytest.raises(ValueError, match="not built"):
+        speed.layer_profile(keras.Sequential([keras.layers.Dense(2)]))

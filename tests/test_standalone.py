@@ -12,7 +12,11 @@ Debian's files: no network), with Debian's folder hidden from the loader.
 `STANDALONE_STACK` picks the library versions of the virtualenv: `pinned`
 (the default: requirements.txt), `oldest` (the lower bounds that
 pyproject.toml declares) or `latest` (the newest releases); `make
-colab-check` runs the last two.
+colab-check` runs the last two. The pinned libraries are those this test runs
+in, so the fresh virtualenv borrows them (a path file, `borrow_libraries`)
+instead of installing the same versions again: the book's package is still
+installed from git into the fresh virtualenv, and nothing of this checkout
+is importable there.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ import ast
 import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 import time
 import venv
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -73,6 +80,35 @@ def run(command, **kwargs):
     return result
 
 
+def pinned_here() -> bool:
+    """Whether this Python has every pinned requirement at its pinned version
+    (`make install` ran), so that a fresh virtualenv can borrow them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" not in line:
+            continue
+        name, pinned = (part.strip() for part in line.split(";")[0].split("=="))
+        try:
+            if version(name.split("[")[0]) != pinned:
+                return False
+        except PackageNotFoundError:
+            return False
+    return True
+
+
+def borrow_libraries(python):
+    """Make this Python's installed libraries importable in the virtualenv of
+    `python`, after its own: a path file naming this site-packages folder.
+    Python only adds the folder to the search path; it does not run the path
+    files inside it, so this checkout's editable install of the book's
+    package stays invisible there."""
+    purelib = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    (Path(purelib) / "borrowed_libraries.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    assert Path(sys.executable).resolve() != Path(python).resolve()
+
+
 def tagged_copy_of_the_working_tree(target):
     """A git repository holding this working tree (committed or not), tagged
     v<version> as a release of the book is, so that pip installs it from a
@@ -96,7 +132,10 @@ def standalone(tmp_path_factory):
     python = str(base / "venv" / "bin" / "python")
     # A current pip, as on Colab: the pip that venv bundles may reject "name @ git+file://" lines.
     run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    run([python, "-m", "pip", "install", "--quiet", *stack_requirements()])
+    if STACK == "pinned" and pinned_here():
+        borrow_libraries(python)
+    else:
+        run([python, "-m", "pip", "install", "--quiet", *stack_requirements()])
     tagged_copy_of_the_working_tree(base / "repository")
     url = f"git+file://{base / 'repository'}@v{setup_cell.helpers_version(ROOT)}"
     run([python, "-m", "pip", "install", "--quiet", "--no-deps", f"{setup_cell.DISTRIBUTION} @ {url}"])
