@@ -29,6 +29,7 @@ import sys
 import sysconfig
 import time
 import venv
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -163,19 +164,51 @@ def environment(home):
     return env
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_chapter_runs_alone_in_an_empty_folder(path, standalone, tmp_path):
-    python, home = standalone
-    folder = tmp_path / "content"  # like Colab's empty /content
-    folder.mkdir()
-    parameters = tmp_path / "parameters.yml"
+# CI runs the chapters two at a time: a chapter at its quick setting spends much
+# of its time starting a kernel, importing and tracing graphs, on one core, so
+# two overlap well on two cores. `make colab-check`, whose times go into the
+# README ("N s alone"), runs them one at a time.
+WORKERS = int(os.environ.get("STANDALONE_WORKERS", "2" if STACK == "pinned" else "1"))
+CHAPTER_TEST = "test_chapter_runs_alone_in_an_empty_folder"
+
+
+def execute(path, python, home, folder) -> tuple:
+    """Run one chapter with papermill at its quick settings in the empty
+    folder `folder`/content, as on Colab; return (the executed notebook's
+    path, seconds)."""
+    content = folder / "content"  # like Colab's empty /content
+    content.mkdir()
+    parameters = folder / "parameters.yml"
     parameters.write_text(yaml.safe_dump(run_notebooks.quick_parameters(path)))
-    executed = tmp_path / path.name
+    executed = folder / path.name
     start = time.perf_counter()
     run([python, "-m", "papermill", str(path), str(executed), "-f", str(parameters),
-         "--cwd", str(folder), "-k", "python3", "--no-progress-bar", "--log-level", "WARNING"],
-        env=environment(home), cwd=folder)
-    print(f"{path.name}: {time.perf_counter() - start:.0f} s alone at the quick setting ({STACK})")
+         "--cwd", str(content), "-k", "python3", "--no-progress-bar", "--log-level", "WARNING"],
+        env=environment(home), cwd=content)
+    return executed, time.perf_counter() - start
+
+
+@pytest.fixture(scope="session")
+def executions(standalone, request, tmp_path_factory):
+    """{notebook name: the future of its execution (`execute`)}: every chapter
+    this session tests, submitted at once in the tests' order, WORKERS at a time."""
+    python, home = standalone
+    selected = [item.callspec.params["path"] for item in request.session.items
+                if getattr(item, "originalname", None) == CHAPTER_TEST]
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    futures = {path.name: pool.submit(execute, path, python, home, tmp_path_factory.mktemp(path.stem))
+               for path in selected}
+    yield futures
+    pool.shutdown(cancel_futures=True)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_runs_alone_in_an_empty_folder(path, executions):
+    executed, seconds = executions[path.name].result()
+    if WORKERS == 1:
+        print(f"{path.name}: {seconds:.0f} s alone at the quick setting ({STACK})")
+    else:
+        print(f"{path.name}: {seconds:.0f} s at the quick setting, {WORKERS} chapters at a time ({STACK})")
     nb = nbformat.read(executed, as_version=4)
     quick = run_notebooks.quick_parameters(path)
     if quick:  # papermill injected the quick values (compared as values, not text)
