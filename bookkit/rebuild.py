@@ -114,7 +114,8 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
         run = study.find(**key)
         if run is None:
             seconds, epochs = plan(study, candidate, splits, budget, quick)
-            print(f"[{stage}] {change}: about {seconds} s an epoch, {epochs} epochs", flush=True)
+            timing = "" if seconds is None else f"about {seconds:.1f} s an epoch, "
+            print(f"[{stage}] {change}: {timing}{epochs} epochs", flush=True)
             wait_while_held()
             trained = search.train(candidate, splits, seed, epochs)
             model = trained.model

@@ -335,14 +335,27 @@ RECIPE_VARIANTS = {
 
 def dataset_run(run: PreparedRun, seed: int) -> PreparedRun:
     """The same run fed by a tf.data pipeline in place of NumPy arrays:
-    shuffled (reshuffled every epoch, from `seed`), batched, and prefetched
-    so that the next batch is ready while the current one trains."""
+    shuffled (reshuffled every epoch, from `seed`: its own order, not that
+    of the arrays' runs), batched, and prefetched so that the next batch is
+    ready while the current one trains."""
     import tensorflow as tf
 
     train = (tf.data.Dataset.from_tensor_slices((run.x_train, run.y_train))
              .shuffle(len(run.x_train), seed=seed).batch(run.batch_size).prefetch(tf.data.AUTOTUNE))
     val = tf.data.Dataset.from_tensor_slices((run.x_val, run.y_val)).batch(run.batch_size)
     return dataclasses.replace(run, train_dataset=train, val_dataset=val.prefetch(tf.data.AUTOTUNE))
+
+
+def built_under(policy: str, make_model):
+    """`make_model()` built under Keras' mixed-precision `policy` ("float32",
+    "mixed_bfloat16", ...), the global policy given back as it was found."""
+    keras = keras_module()
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        return make_model()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def compare_recipe_speed(make_model, make_optimizer, splits, epochs=4, batch_size=128, seed=0,
@@ -360,7 +373,6 @@ def compare_recipe_speed(make_model, make_optimizer, splits, epochs=4, batch_siz
         raise ValueError(f"unknown variant {unknown[0]!r}; choose among {', '.join(RECIPE_VARIANTS)}.")
     if epochs < 2:
         raise ValueError(f"epochs must be at least 2 (the first builds the graph and is not counted), got {epochs}.")
-    keras = keras_module()
     variants = ["as trained"] + [v for v in variants if v != "as trained"]
     skipped = {}
     runs = {}
@@ -369,12 +381,7 @@ def compare_recipe_speed(make_model, make_optimizer, splits, epochs=4, batch_siz
             skipped[variant] = "this CPU has no bfloat16 instructions (no avx512_bf16 or amx_bf16 flag)"
             continue
         training.set_seed(seed)
-        if variant == "mixed bfloat16":
-            keras.mixed_precision.set_global_policy("mixed_bfloat16")
-        try:
-            model = make_model()
-        finally:
-            keras.mixed_precision.set_global_policy("float32")
+        model = built_under("mixed_bfloat16" if variant == "mixed bfloat16" else "float32", make_model)
         training.compile_for(model, optimizer=make_optimizer())
         if variant == "XLA":
             model.jit_compile = True  # read when fit builds the training step
@@ -389,7 +396,7 @@ def compare_recipe_speed(make_model, make_optimizer, splits, epochs=4, batch_siz
         model, history = runs[variant].model, histories[variant]
         rows.append({"variant": variant, "what": RECIPE_VARIANTS[variant],
                      "jit_compile": bool(model.jit_compile),
-                     "compute_dtype": model.layers[0].compute_dtype,
+                     "compute_dtype": next(layer.compute_dtype for layer in model.layers if layer.weights),
                      "epoch_seconds": history["seconds"],
                      **throughput(len(splits.x_train), history["seconds"]),
                      **paired_speed_up(history["seconds"], histories["as trained"]["seconds"]),
@@ -423,9 +430,11 @@ def compare_thread_settings(model_id, settings=tuple(THREAD_SETTINGS), train_sub
     seconds = {name: [] for name in settings}
     code = (f"from helpers import speed; print(speed._epoch_seconds_here({model_id!r}, {train_subset!r}, "
             f"{batch_size!r}))")
+    # TensorFlow's default: none of its thread variables set, whatever this process has.
+    unset = {key: value for key, value in os.environ.items() if not key.startswith("TF_NUM_")}
     for _ in range(rounds):
         for name in settings:
-            env = {**os.environ, **THREAD_SETTINGS[name]}
+            env = {**unset, **THREAD_SETTINGS[name]}
             done = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 raise RuntimeError(f"timing {model_id!r} with {name!r} failed:\n{done.stderr[-2000:]}")
@@ -462,13 +471,18 @@ def layer_profile(model, batch_size=128, repeats=20, seed=0):
     x 2 x 3), milliseconds per batch, share of the summed time, and GFLOP/s.
 
     Timed alone, a layer misses what a whole step shares (one graph, no
-    Python between layers), so the sum is an upper bound of a step's time;
-    the rows show which layers take the time, and which reach the matrix
-    product's speed and which do not."""
+    Python between layers) and adds a sum of its output, so the sum of the
+    rows only approximates a step's time; the rows show which layers take the
+    time, and which come near the matrix product's speed. The timing runs on
+    a copy of the model and of its optimiser: `model`'s weights, batch-norm
+    statistics and optimiser state are left as they were."""
     import tensorflow as tf
 
     if not model.built:
         raise ValueError("The model is not built: start it with keras.Input(shape=...).")
+    original = model
+    model = keras_module().models.clone_model(original)
+    model.set_weights(original.get_weights())
     counted = params.multiply_adds(model)
     rng = np.random.default_rng(seed)
     rows = []
@@ -490,8 +504,8 @@ def layer_profile(model, batch_size=128, repeats=20, seed=0):
                      "output": "x".join(str(d) for d in layer.output.shape[1:]),
                      "gflop_per_batch": flops / 1e9, "ms_per_batch": 1000 * seconds,
                      "gflops": flops / seconds / 1e9 if flops else None})
-    optimizer = model.optimizer
-    if optimizer is not None:
+    if original.optimizer is not None:
+        optimizer = type(original.optimizer).from_config(original.optimizer.get_config())
         weights = model.trainable_weights
         gradients = [tf.zeros_like(w) for w in weights]
 

@@ -16,6 +16,7 @@ PENDING = {
     "speed.achieved_gflops": "chapter 13's speed study, against the machine's peak (issue 27)",
     "speed.training_flops_per_image": "chapter 13's speed study, through achieved_gflops (issue 27)",
     "speed.cpu_supports_bfloat16": "chapter 13's speed study, mixed bfloat16 where the CPU has it (issue 27)",
+    "speed.built_under": "chapter 13's speed study, through compare_recipe_speed (issue 27)",
     "speed.compare_recipe_speed": "chapter 13's speed study: XLA, tf.data, bfloat16 (issue 27)",
     "speed.dataset_run": "chapter 13's speed study, the tf.data variant (issue 27)",
     "speed.compare_thread_settings": "chapter 13's speed study, thread settings (issue 27)",

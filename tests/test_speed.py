@@ -216,15 +216,46 @@ def test_thread_settings_are_timed_in_fresh_processes_taking_turns():
     assert all(row["images_per_second"] > 0 for row in rows)
 
 
-def test_the_layer_profile_times_every_layer_and_the_update():
-    model = small_model()
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+def test_the_layer_profile_times_every_layer_and_the_update_and_leaves_the_model_alone(make_splits):
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
+                              keras.layers.BatchNormalization(), keras.layers.ReLU(),
+                              keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="sparse_categorical_crossentropy")
+    splits = make_splits(train=64)
+    model.fit(splits.x_train, splits.y_train, epochs=1, batch_size=32, verbose=0)  # optimiser state set
+    weights = [w.copy() for w in model.get_weights()]  # batch-norm statistics included
+    state = [v.numpy().copy() for v in model.optimizer.variables]
     rows = speed.layer_profile(model, batch_size=16, repeats=2)
     assert [row["layer"] for row in rows] == [layer.name for layer in model.layers] + ["optimizer update"]
     assert sum(row["share"] for row in rows) == pytest.approx(1)
     conv = rows[0]
     # 26 x 26 x 4 outputs, 9 multiply-adds each, x 2 x 3 for training, x 16 images
     assert conv["gflop_per_batch"] == pytest.approx(26 * 26 * 4 * 9 * 6 * 16 / 1e9)
-    assert conv["gflops"] > 0 and rows[1]["gflops"] is None  # pooling does no counted arithmetic
+    assert conv["gflops"] > 0 and rows[1]["gflops"] is None  # batch norm does no counted arithmetic
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), weights))
+    assert all(np.array_equal(v.numpy(), s) for v, s in zip(model.optimizer.variables, state))
     with pytest.raises(ValueError, match="not built"):
         speed.layer_profile(keras.Sequential([keras.layers.Dense(2)]))
+
+
+def test_a_model_built_under_a_policy_gives_the_global_policy_back_as_it_was():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = speed.built_under("mixed_bfloat16", small_model)
+        assert model.layers[0].compute_dtype == "bfloat16"
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
+        assert speed.built_under("float32", small_model).layers[0].compute_dtype == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_the_tf_data_run_feeds_every_image_once_an_epoch_in_batches(make_splits):
+    splits = make_splits(train=100, validation=30)
+    run = speed.dataset_run(speed.PreparedRun(None, splits.x_train, splits.y_train, splits.x_val,
+                                              splits.y_val, batch_size=32), seed=0)
+    sizes = [len(y) for _, y in run.train_dataset]
+    assert sizes == [32, 32, 32, 4]
+    labels = np.concatenate([y for _, y in run.train_dataset])
+    assert sorted(labels) == sorted(splits.y_train) and not np.array_equal(labels, splits.y_train)
+    assert sum(len(y) for _, y in run.val_dataset) == 30
