@@ -28,8 +28,10 @@ DEVELOPMENT_SEEDS = (0,)
 FAST_BUDGET_SECONDS = 180
 FULL_BUDGET_SECONDS = 600
 # A candidate plans for this share of its budget, so that the first epoch's
-# tracing and a busier minute still leave the run inside the budget.
-PLANNED_SHARE = 0.85
+# tracing and a slower spell still leave the run inside the budget. (On the
+# book's machine, a virtual one, the same epoch of the same model varies by
+# a quarter from one epoch to the next; 0.85 left one run at 175 s of 180.)
+PLANNED_SHARE = 0.8
 # A change is kept only if it raises the validation accuracy by more than this
 # (0.25 points, about the spread of one seed), so that noise alone rarely
 # changes the recipe.
@@ -253,7 +255,7 @@ def cost_key(settings: dict) -> tuple:
                  for name in COST_SETTINGS)
 
 
-def measure_epoch_seconds(candidate: Candidate, splits, epochs: int = 3, builder=None) -> float:
+def measure_epoch_seconds(candidate: Candidate, splits, epochs: int = 4, builder=None) -> float:
     """Seconds one training epoch of the candidate takes on this machine,
     validation included: a fresh model trained for `epochs` epochs exactly
     as a run trains (`train`), and the slowest epoch after the first (the
