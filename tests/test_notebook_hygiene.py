@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import NOTEBOOKS, ROOT
+from scripts import render_schedule
 
 LEAKY_PATH = re.compile(r"(/root/|/home/[^/\s]+/|/tmp/[^\s'\"]+|/work/)")
 MAX_OUTPUT_BYTES = 3_000_000
@@ -214,18 +215,11 @@ def test_chapter_ends_with_one_key_points_box_and_a_self_check(path):
         "at least two self-check questions, each answer hidden in a dropdown")
 
 
-GOING_FURTHER = "going-further"
 # The beginner's path: the core of these chapters (markdown outside their
-# Going further section) reads in about 20 minutes.
+# Going further section, counted by render_schedule.core_words, as the
+# workshop plan counts it) reads in about 20 minutes.
 CORE_WORD_LIMIT = 1600
 CORE_PATH_CHAPTERS = ("01_", "02_", "03_", "04_", "05_", "06_", "07_")
-
-
-def core_words(nb) -> int:
-    """Words of markdown outside the Going further section, counted as the
-    project's checks count them: runs of word characters."""
-    return sum(len(re.findall(r"\w+", cell.source)) for cell in nb.cells
-               if cell.cell_type == "markdown" and GOING_FURTHER not in cell.metadata.get("tags", []))
 
 
 def going_further_flags(nb):
@@ -247,17 +241,17 @@ def test_going_further_cells_are_exactly_the_going_further_section(path):
     # word counts and the workshop plan read the cell tag: the two must agree.
     nb = read(path)
     for index, (cell, inside) in enumerate(zip(nb.cells, going_further_flags(nb))):
-        tagged = GOING_FURTHER in cell.metadata.get("tags", [])
+        tagged = render_schedule.GOING_FURTHER in cell.metadata.get("tags", [])
         assert tagged == inside, (
             f"cell {index} ({cell.source.splitlines()[0][:60] if cell.source else ''!r}) is "
             f"{'' if inside else 'not '}in the Going further section but "
-            f"{'' if tagged else 'not '}tagged {GOING_FURTHER!r}")
+            f"{'' if tagged else 'not '}tagged {render_schedule.GOING_FURTHER!r}")
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name.startswith(CORE_PATH_CHAPTERS)],
                          ids=lambda p: p.name)
 def test_the_core_path_reads_in_about_twenty_minutes(path):
-    words = core_words(read(path))
+    words = render_schedule.core_words(path)
     assert words <= CORE_WORD_LIMIT, f"{words} words of core markdown (at most {CORE_WORD_LIMIT})"
 
 
