@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 from dataclasses import dataclass
 
 from helpers import recipe, training
@@ -258,15 +259,17 @@ def cost_key(settings: dict) -> tuple:
 def measure_epoch_seconds(candidate: Candidate, splits, epochs: int = 4, builder=None) -> float:
     """Seconds one training epoch of the candidate takes on this machine,
     validation included: a fresh model trained for `epochs` epochs exactly
-    as a run trains (`train`), and the slowest epoch after the first (the
-    first also traces the graph, which a run's budget must absorb once).
-    Timing whole epochs matters: short timing windows of a few steps ran
-    1.4 to 1.7 times as fast as real epochs here, and planned runs that
-    overran their budgets."""
+    as a run trains (`train`), and the median of the epochs after the first
+    (the first also traces the graph, which a run's budget must absorb once).
+    The median, because one epoch slowed by other work on the machine must
+    not cost an architecture its epochs; PLANNED_SHARE leaves room for the
+    epoch-to-epoch variation. Timing whole epochs matters: short timing
+    windows of a few steps ran 1.4 to 1.7 times as fast as real epochs
+    here, and planned runs that overran their budgets."""
     if epochs < 2:
         raise ValueError(f"need at least 2 epochs (the first traces the graph), got {epochs}.")
     run = train(candidate, splits, seed=0, epochs=epochs, builder=builder)
-    return max(run.seconds_per_epoch[1:])
+    return statistics.median(run.seconds_per_epoch[1:])
 
 
 def planned_epochs(epoch_seconds: float, budget_seconds: float) -> int:
