@@ -146,7 +146,7 @@ def test_ablation_rows_pair_by_seed_and_correct_for_several_rows():
 def test_an_architecture_is_timed_once_and_its_epoch_seconds_reused(rebuild_root, monkeypatch):
     timings = []
 
-    def measure(candidate, splits, epochs=4, builder=None):
+    def measure(candidate, splits, epochs=6, builder=None):
         timings.append(candidate)
         return 10.0 + len(timings)
 
