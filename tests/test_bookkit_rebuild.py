@@ -184,3 +184,23 @@ def test_a_held_rebuild_waits_until_the_hold_file_is_removed(tmp_path, monkeypat
     rebuild.wait_while_held(poll_seconds=3)
     assert sleeps == [3, 3]
     assert capsys.readouterr().out == f"held: waiting until {hold} is removed\nreleased\n"
+
+
+def test_every_run_waits_while_held_before_it_trains(rebuild_root, monkeypatch):
+    # Also a run whose architecture's epoch is already timed, and the scored runs.
+    calls = []
+    monkeypatch.setattr(rebuild, "wait_while_held", lambda: calls.append("wait"))
+
+    def train(candidate, splits, seed, epochs, builder=None):
+        calls.append("train")
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(search, "train", train)
+    study = rebuild.StudyFile(rebuild.study_path("book_cnn_development", quick=False))
+    candidate = search.Candidate()
+    study.save(epoch_seconds={json.dumps(search.cost_key(candidate.settings())): {"seconds": 10.0}})
+    with pytest.raises(RuntimeError, match="stop here"):
+        rebuild.development_run(study, None, candidate, "3 minutes: start", "none", 180, quick=False)
+    with pytest.raises(RuntimeError, match="stop here"):
+        rebuild.scored_run(candidate, None, seed=101, epochs=3)
+    assert calls == ["wait", "train", "wait", "train"]
