@@ -22,6 +22,13 @@ first (which also builds the graph), given with its range.
 
 `scripts/benchmark_training.py` runs `compare_training_speed` from the command
 line; the speed chapter runs it in the book.
+
+The last part measures a model against the machine's limit: the float32
+matrix product's speed (`matmul_gflops`), the arithmetic rate a training run
+achieves (`achieved_gflops`), the settings that might raise it, timed the same
+interleaved way (`compare_recipe_speed`: XLA, a tf.data pipeline, mixed
+bfloat16; `compare_thread_settings`, each in a fresh process), and where a
+step's time goes, layer by layer (`layer_profile`).
 """
 
 from __future__ import annotations
