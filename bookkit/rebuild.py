@@ -5,6 +5,7 @@
     python -m bookkit.rebuild ablation   # the 10-minute recipe without each ingredient, paired
     python -m bookkit.rebuild dense      # the dense network under both budgets
     python -m bookkit.rebuild --quick search headline   # a tiny version, for tests
+    python -m bookkit.rebuild publish    # copy the finished studies to results/fashion_mnist/
 
 Each study is one JSON file in results/rebuild/ (results/quick/rebuild/ with
 --quick). Every run is written as soon as it ends, and a run already in the
@@ -283,19 +284,51 @@ def dense(splits, quick, fast, full):
     study.save(selection="validation", units=list(search.DENSE_UNITS), planned_epochs=planned)
 
 
+# The rebuild's studies, each with the field its last stage writes when it ends.
+FINISHED_WHEN = {"book_cnn_development": "full_recipe", "book_cnn_fast": "selection", "book_cnn": "selection",
+                 "book_cnn_ablation": "rows", "book_dense": "selection"}
+
+
+def publish(quick=False) -> list:
+    """Copy the rebuild's studies to where the chapters read them
+    (results/fashion_mnist/, or results/quick/fashion_mnist/ with `quick`),
+    the development file's runs named `candidates` there. Refuses while a
+    study is missing or unfinished (`FINISHED_WHEN`). Returns the paths
+    written; `scripts/sync_book_results.py` then ships them with the package."""
+    studies = {name: StudyFile(study_path(name, quick)).content for name in FINISHED_WHEN}
+    unfinished = [name for name, field in FINISHED_WHEN.items() if field not in studies[name]]
+    if unfinished:
+        raise SystemExit(f"not finished yet: {', '.join(unfinished)}; run the rebuild's stages first.")
+    target = ROOT / "results" / ("quick" if quick else "") / "fashion_mnist"
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in studies.items():
+        if name == "book_cnn_development":
+            content = {**content, "candidates": content["runs"]}
+            del content["runs"]
+        path = target / f"{name}.json"
+        path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny version, to check the plumbing")
-    parser.add_argument("stages", nargs="+", choices=("search", "headline", "ablation", "dense"))
+    parser.add_argument("stages", nargs="+", choices=("search", "headline", "ablation", "dense", "publish"))
     args = parser.parse_args(argv)
-    splits = splitting.load_splits(6000, QUICK["train_subset"] if args.quick else None)
-    fast, full = development(splits, args.quick)
-    if "headline" in args.stages:
-        headline(splits, args.quick, fast, full)
-    if "ablation" in args.stages:
-        ablation(splits, args.quick, full)
-    if "dense" in args.stages:
-        dense(splits, args.quick, fast, full)
+    if set(args.stages) - {"publish"}:
+        splits = splitting.load_splits(6000, QUICK["train_subset"] if args.quick else None)
+        fast, full = development(splits, args.quick)
+        if "headline" in args.stages:
+            headline(splits, args.quick, fast, full)
+        if "ablation" in args.stages:
+            ablation(splits, args.quick, full)
+        if "dense" in args.stages:
+            dense(splits, args.quick, fast, full)
+    if "publish" in args.stages:
+        for path in publish(args.quick):
+            print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -204,3 +204,22 @@ def test_every_run_waits_while_held_before_it_trains(rebuild_root, monkeypatch):
     with pytest.raises(RuntimeError, match="stop here"):
         rebuild.scored_run(candidate, None, seed=101, epochs=3)
     assert calls == ["wait", "train", "wait", "train"]
+
+
+def test_publish_copies_finished_studies_only_and_names_the_candidates(rebuild_root):
+    with pytest.raises(SystemExit, match="not finished yet: book_cnn_development"):
+        rebuild.publish(quick=True)
+    for name, field in rebuild.FINISHED_WHEN.items():
+        study = rebuild.StudyFile(rebuild.study_path(name, quick=True))
+        study.add({"seed": 1})
+        if name != "book_cnn_ablation":
+            study.save(**{field: "done"})
+    with pytest.raises(SystemExit, match="not finished yet: book_cnn_ablation;"):
+        rebuild.publish(quick=True)
+    rebuild.StudyFile(rebuild.study_path("book_cnn_ablation", quick=True)).save(rows=[])
+    written = rebuild.publish(quick=True)
+    assert [path.stem for path in written] == list(rebuild.FINISHED_WHEN)
+    assert all(path.parent == rebuild_root / "results" / "quick" / "fashion_mnist" for path in written)
+    development = json.loads(written[0].read_text())
+    assert "runs" not in development and [run["seed"] for run in development["candidates"]] == [1]
+    assert [run["seed"] for run in json.loads(written[1].read_text())["runs"]] == [1]
