@@ -131,28 +131,33 @@ def timed_epochs(epoch_seconds) -> list:
     return seconds[1:] if len(seconds) > 1 else seconds
 
 
-def images_per_second(train_images: int, epoch_seconds) -> float:
+def images_per_second(train_images: int, epoch_seconds, skip_first=True) -> float:
     """Training throughput: images per second of the median epoch, the first
-    left out (`timed_epochs`). The median resists a slow epoch caused by
-    another program on the machine."""
-    return train_images / float(np.median(timed_epochs(epoch_seconds)))
+    left out (`timed_epochs`) unless `skip_first=False`. The median resists
+    a slow epoch caused by another program on the machine."""
+    seconds = timed_epochs(epoch_seconds) if skip_first else list(epoch_seconds)
+    return train_images / float(np.median(seconds))
 
 
-def throughput(train_images: int, epoch_seconds) -> dict:
+def throughput(train_images: int, epoch_seconds, skip_first=True) -> dict:
     """Images per second of the median timed epoch, with the range: the
-    slowest and the fastest timed epoch, and how many epochs were timed."""
-    seconds = timed_epochs(epoch_seconds)
-    return {"images_per_second": round(images_per_second(train_images, epoch_seconds), 1),
+    slowest and the fastest timed epoch, and how many epochs were timed.
+    With `skip_first=False`, every epoch counts (each one already timed
+    after its graph was built, as in `compare_thread_settings`)."""
+    seconds = timed_epochs(epoch_seconds) if skip_first else list(epoch_seconds)
+    return {"images_per_second": round(images_per_second(train_images, epoch_seconds, skip_first), 1),
             "images_per_second_min": round(train_images / max(seconds), 1),
             "images_per_second_max": round(train_images / min(seconds), 1),
             "timed_epochs": len(seconds)}
 
 
-def paired_speed_up(epoch_seconds, baseline_seconds) -> dict:
+def paired_speed_up(epoch_seconds, baseline_seconds, skip_first=True) -> dict:
     """How many times as fast as the baseline, epoch by epoch: the baseline's
     time divided by this run's time in the same round of an interleaved
-    training (the first left out), as the median and the range."""
-    ratios = np.array(timed_epochs(baseline_seconds)) / np.array(timed_epochs(epoch_seconds))
+    training (the first left out unless `skip_first=False`), as the median
+    and the range."""
+    timed = timed_epochs if skip_first else list
+    ratios = np.array(timed(baseline_seconds)) / np.array(timed(epoch_seconds))
     return {"speed_up": round(float(np.median(ratios)), 2),
             "speed_up_min": round(float(ratios.min()), 2),
             "speed_up_max": round(float(ratios.max()), 2)}
@@ -427,7 +432,7 @@ def compare_thread_settings(model_id, settings=tuple(THREAD_SETTINGS), train_sub
     each of TensorFlow's thread settings (`THREAD_SETTINGS`). TensorFlow
     reads them once, when it starts, so each measurement is a fresh Python
     process (`_epoch_seconds_here`): it trains two epochs and reports the
-    second. The settings take turns, `rounds` times (A, B, C, A, B, C, ...);
+    second (its validation pass included). The settings take turns, `rounds` times (A, B, C, A, B, C, ...);
     each row has the median images per second, the range, and the speed-up
     over TensorFlow's default in the same round (its median)."""
     unknown = [s for s in settings if s not in THREAD_SETTINGS]
@@ -446,26 +451,20 @@ def compare_thread_settings(model_id, settings=tuple(THREAD_SETTINGS), train_sub
             if done.returncode != 0:
                 raise RuntimeError(f"timing {model_id!r} with {name!r} failed:\n{done.stderr[-2000:]}")
             seconds[name].append(float(done.stdout.strip().splitlines()[-1]))
-    images = train_subset
-    default = np.array(seconds["TensorFlow's default"])
-    return [{"setting": name, **{k: v for k, v in THREAD_SETTINGS[name].items()},
-             "images_per_second": round(images / float(np.median(seconds[name])), 1),
-             "images_per_second_min": round(images / max(seconds[name]), 1),
-             "images_per_second_max": round(images / min(seconds[name]), 1),
-             "speed_up": round(float(np.median(default / np.array(seconds[name]))), 2)}
+    return [{"setting": name, **THREAD_SETTINGS[name],
+             **throughput(train_subset, seconds[name], skip_first=False),
+             **paired_speed_up(seconds[name], seconds["TensorFlow's default"], skip_first=False)}
             for name in settings]
 
 
 def _epoch_seconds_here(model_id, train_subset, batch_size) -> float:
-    """Seconds of the second of two training epochs of `model_id` on
-    `train_subset` images in this process (the first builds the graph)."""
-    splits = splitting.load_splits(train_subset=train_subset)
+    """Seconds of the second of two epochs of `model_id` on `train_subset`
+    images in this process, trained as the book trains (`training.train`,
+    validation included); the first epoch builds the graph."""
     training.set_seed(0)
-    model = models.build_model(model_id)
-    training.compile_for(model)
-    logger = training.epoch_logger(2)
-    model.fit(splits.x_train, splits.y_train, epochs=2, batch_size=batch_size, verbose=0, callbacks=[logger])
-    return logger.seconds[-1]
+    run = training.train(models.build_model(model_id), splitting.load_splits(train_subset=train_subset),
+                         epochs=2, batch_size=batch_size)
+    return run.seconds_per_epoch[-1]
 
 
 def layer_profile(model, batch_size=128, repeats=20, seed=0):
