@@ -137,9 +137,12 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
 
 def run_search(study, splits, start, stages, budget, label, quick):
     """Stage by stage: try each change on the incumbent, keep the best one if
-    search.keeps says so. Returns the winner."""
+    search.keeps says so. Returns (the winner, the decisions): one decision
+    per stage, with the incumbent's accuracy before it, the best change and
+    its accuracy, and whether it was kept."""
     incumbent = start
     best = development_run(study, splits, incumbent, f"{label}: start", "none", budget, quick)
+    decisions = []
     for stage, changes in stages[:QUICK["stages"]] if quick else stages:
         tried = []
         for change in changes:
@@ -149,25 +152,32 @@ def run_search(study, splits, start, stages, budget, label, quick):
                 continue
             score = development_run(study, splits, challenger, f"{label}: {stage}",
                                     json.dumps(change, sort_keys=True), budget, quick)
-            tried.append((score, challenger))
+            tried.append((score, challenger, json.dumps(change, sort_keys=True)))
         if tried:
-            score, challenger = max(tried, key=lambda pair: pair[0])
-            if search.keeps(best, score):
+            score, challenger, change = max(tried, key=lambda entry: entry[0])
+            kept = search.keeps(best, score)
+            decisions.append({"stage": f"{label}: {stage}", "incumbent_accuracy": best, "best_change": change,
+                              "best_accuracy": score, "kept": kept})
+            if kept:
                 incumbent, best = challenger, score
         print(f"[{label}: {stage}] incumbent {incumbent.settings()} at {best:.4f}", flush=True)
-    return incumbent
+    return incumbent, decisions
 
 
 def development(splits, quick):
     study = StudyFile(study_path("book_cnn_development", quick))
     start = search.Candidate()
-    fast = run_search(study, splits, start, search.FAST_STAGES, search.FAST_BUDGET_SECONDS, "3 minutes", quick)
+    fast, fast_decisions = run_search(study, splits, start, search.FAST_STAGES, search.FAST_BUDGET_SECONDS,
+                                      "3 minutes", quick)
     study.save(fast_recipe=fast.settings())
-    full = run_search(study, splits, fast, search.FULL_STAGES, search.FULL_BUDGET_SECONDS, "10 minutes", quick)
+    full, full_decisions = run_search(study, splits, fast, search.FULL_STAGES, search.FULL_BUDGET_SECONDS,
+                                      "10 minutes", quick)
     study.save(started_from=search.STARTED_FROM, rule=search.RULE,
                search_space={"3 minutes": search.describe_stages(search.FAST_STAGES),
                              "10 minutes": search.describe_stages(search.FULL_STAGES, start=fast)},
                budgets={"3 minutes": search.FAST_BUDGET_SECONDS, "10 minutes": search.FULL_BUDGET_SECONDS},
+               planned_share=search.PLANNED_SHARE, keep_margin=search.KEEP_MARGIN,
+               decisions=fast_decisions + full_decisions,
                fast_recipe=fast.settings(), full_recipe=full.settings(), selection="validation")
     return fast, full
 
@@ -284,6 +294,23 @@ def dense(splits, quick, fast, full):
     study.save(selection="validation", units=list(search.DENSE_UNITS), planned_epochs=planned)
 
 
+def marked_candidates(runs, decisions) -> list:
+    """The development runs, each with `kept` (did it become the incumbent?)
+    and `incumbent_accuracy` (the validation accuracy it had to beat: that
+    of the incumbent before its stage; a start's own), from the search's
+    decisions (`run_search`)."""
+    by_stage = {decision["stage"]: decision for decision in decisions}
+    marked = []
+    for run in runs:
+        decision = by_stage.get(run["stage"])
+        if decision is None:  # a search's start
+            marked.append({**run, "kept": True, "incumbent_accuracy": run["val_accuracy"]})
+        else:
+            marked.append({**run, "kept": decision["kept"] and run["change"] == decision["best_change"],
+                           "incumbent_accuracy": decision["incumbent_accuracy"]})
+    return marked
+
+
 # The rebuild's studies, each with the field its last stage writes when it ends.
 FINISHED_WHEN = {"book_cnn_development": "full_recipe", "book_cnn_fast": "selection", "book_cnn": "selection",
                  "book_cnn_ablation": "rows", "book_dense": "selection"}
@@ -292,7 +319,8 @@ FINISHED_WHEN = {"book_cnn_development": "full_recipe", "book_cnn_fast": "select
 def publish(quick=False) -> list:
     """Copy the rebuild's studies to where the chapters read them
     (results/fashion_mnist/, or results/quick/fashion_mnist/ with `quick`),
-    the development file's runs named `candidates` there. Refuses while a
+    the development file's runs named `candidates` there and marked
+    (`marked_candidates`). Refuses while a
     study is missing or unfinished (`FINISHED_WHEN`). Returns the paths
     written; `scripts/sync_book_results.py` then ships them with the package."""
     studies = {name: StudyFile(study_path(name, quick)).content for name in FINISHED_WHEN}
@@ -304,7 +332,7 @@ def publish(quick=False) -> list:
     written = []
     for name, content in studies.items():
         if name == "book_cnn_development":
-            content = {**content, "candidates": content["runs"]}
+            content = {**content, "candidates": marked_candidates(content["runs"], content.get("decisions", []))}
             del content["runs"]
         path = target / f"{name}.json"
         path.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n")

@@ -97,6 +97,10 @@ def test_a_quick_rebuild_searches_then_scores_the_frozen_recipes_and_resumes(reb
     assert all(run["planned_epochs"] == run["epochs_trained"] == 1 for run in runs)  # quick: one epoch
     assert all(0 <= run["val_accuracy"] <= 1 for run in runs)
     assert not any("test" in key for run in runs for key in run)  # no candidate sees the test set
+    # One decision per stage tried, each with the incumbent it had to beat.
+    assert [d["stage"] for d in development["decisions"]] == list(dict.fromkeys(
+        run["stage"] for run in runs if not run["stage"].endswith(": start")))
+    assert development["planned_share"] == search.PLANNED_SHARE and development["keep_margin"] == search.KEEP_MARGIN
 
     for name, recipe in (("book_cnn_fast", "fast_recipe"), ("book_cnn", "full_recipe")):
         headline = studies[name]
@@ -206,12 +210,26 @@ def test_every_run_waits_while_held_before_it_trains(rebuild_root, monkeypatch):
     assert calls == ["wait", "train", "wait", "train"]
 
 
+def test_candidates_are_marked_with_the_incumbent_they_had_to_beat():
+    runs = [{"stage": "3 minutes: start", "change": "none", "val_accuracy": 0.90},
+            {"stage": "3 minutes: width", "change": "a", "val_accuracy": 0.91},
+            {"stage": "3 minutes: width", "change": "b", "val_accuracy": 0.93},
+            {"stage": "3 minutes: head", "change": "c", "val_accuracy": 0.931}]
+    decisions = [{"stage": "3 minutes: width", "incumbent_accuracy": 0.90, "best_change": "b",
+                  "best_accuracy": 0.93, "kept": True},
+                 {"stage": "3 minutes: head", "incumbent_accuracy": 0.93, "best_change": "c",
+                  "best_accuracy": 0.931, "kept": False}]
+    marked = rebuild.marked_candidates(runs, decisions)
+    assert [run["kept"] for run in marked] == [True, False, True, False]
+    assert [run["incumbent_accuracy"] for run in marked] == [0.90, 0.90, 0.90, 0.93]
+
+
 def test_publish_copies_finished_studies_only_and_names_the_candidates(rebuild_root):
     with pytest.raises(SystemExit, match="not finished yet: book_cnn_development"):
         rebuild.publish(quick=True)
     for name, field in rebuild.FINISHED_WHEN.items():
         study = rebuild.StudyFile(rebuild.study_path(name, quick=True))
-        study.add({"seed": 1})
+        study.add({"seed": 1, "stage": "3 minutes: start", "change": "none", "val_accuracy": 0.9})
         if name != "book_cnn_ablation":
             study.save(**{field: "done"})
     with pytest.raises(SystemExit, match="not finished yet: book_cnn_ablation;"):
@@ -222,4 +240,5 @@ def test_publish_copies_finished_studies_only_and_names_the_candidates(rebuild_r
     assert all(path.parent == rebuild_root / "results" / "quick" / "fashion_mnist" for path in written)
     development = json.loads(written[0].read_text())
     assert "runs" not in development and [run["seed"] for run in development["candidates"]] == [1]
+    assert development["candidates"][0]["kept"] and development["candidates"][0]["incumbent_accuracy"] == 0.9
     assert [run["seed"] for run in json.loads(written[1].read_text())["runs"]] == [1]
