@@ -303,8 +303,11 @@ def marked_candidates(runs, decisions) -> list:
     marked = []
     for run in runs:
         decision = by_stage.get(run["stage"])
-        if decision is None:  # a search's start
+        if run["stage"].endswith(": start"):
             marked.append({**run, "kept": True, "incumbent_accuracy": run["val_accuracy"]})
+        elif decision is None:
+            raise ValueError(f"no decision on file for stage {run['stage']!r}; run the search stage again "
+                             "(it replays its runs from the file and records its decisions).")
         else:
             marked.append({**run, "kept": decision["kept"] and run["change"] == decision["best_change"],
                            "incumbent_accuracy": decision["incumbent_accuracy"]})

@@ -222,6 +222,8 @@ def test_candidates_are_marked_with_the_incumbent_they_had_to_beat():
     marked = rebuild.marked_candidates(runs, decisions)
     assert [run["kept"] for run in marked] == [True, False, True, False]
     assert [run["incumbent_accuracy"] for run in marked] == [0.90, 0.90, 0.90, 0.93]
+    with pytest.raises(ValueError, match="no decision on file for stage '3 minutes: head'"):
+        rebuild.marked_candidates(runs, decisions[:1])
 
 
 def test_publish_copies_finished_studies_only_and_names_the_candidates(rebuild_root):
