@@ -6,6 +6,7 @@
     python -m bookkit.rebuild dense      # the dense network under both budgets
     python -m bookkit.rebuild --quick search headline   # a tiny version, for tests
     python -m bookkit.rebuild publish    # copy the finished studies to results/fashion_mnist/
+    python -m bookkit.rebuild publish --studies book_cnn book_dense   # only these
 
 Each study is one JSON file in results/rebuild/ (results/quick/rebuild/ with
 --quick). Every run is written as soon as it ends, and a run already in the
@@ -319,15 +320,20 @@ FINISHED_WHEN = {"book_cnn_development": "full_recipe", "book_cnn_fast": "select
                  "book_cnn_ablation": "rows", "book_dense": "selection"}
 
 
-def publish(quick=False) -> list:
-    """Copy the rebuild's studies to where the chapters read them
-    (results/fashion_mnist/, or results/quick/fashion_mnist/ with `quick`),
-    the development file's runs named `candidates` there and marked
-    (`marked_candidates`). Refuses while a
-    study is missing or unfinished (`FINISHED_WHEN`). Returns the paths
-    written; `scripts/sync_book_results.py` then ships them with the package."""
-    studies = {name: StudyFile(study_path(name, quick)).content for name in FINISHED_WHEN}
-    unfinished = [name for name, field in FINISHED_WHEN.items() if field not in studies[name]]
+def publish(quick=False, names=None) -> list:
+    """Copy the rebuild's studies (`names`, by default all of `FINISHED_WHEN`)
+    to where the chapters read them (results/fashion_mnist/, or
+    results/quick/fashion_mnist/ with `quick`), the development file's runs
+    named `candidates` there and marked (`marked_candidates`). Refuses while
+    one of them is missing or unfinished. Returns the paths written;
+    `scripts/sync_book_results.py` then ships them with the package."""
+    names = list(FINISHED_WHEN) if names is None else list(names)
+    unknown = set(names) - set(FINISHED_WHEN)
+    if unknown:
+        raise SystemExit(f"unknown study name(s) {', '.join(sorted(unknown))}; choose from "
+                         f"{', '.join(FINISHED_WHEN)}.")
+    studies = {name: StudyFile(study_path(name, quick)).content for name in names}
+    unfinished = [name for name in names if FINISHED_WHEN[name] not in studies[name]]
     if unfinished:
         raise SystemExit(f"not finished yet: {', '.join(unfinished)}; run the rebuild's stages first.")
     target = ROOT / "results" / ("quick" if quick else "") / "fashion_mnist"
@@ -347,6 +353,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny version, to check the plumbing")
     parser.add_argument("stages", nargs="+", choices=("search", "headline", "ablation", "dense", "publish"))
+    parser.add_argument("--studies", nargs="+", metavar="NAME", help="publish only these studies "
+                        f"(of {', '.join(FINISHED_WHEN)})")
     args = parser.parse_args(argv)
     if set(args.stages) - {"publish"}:
         splits = splitting.load_splits(6000, QUICK["train_subset"] if args.quick else None)
@@ -358,7 +366,7 @@ def main(argv=None):
         if "dense" in args.stages:
             dense(splits, args.quick, fast, full)
     if "publish" in args.stages:
-        for path in publish(args.quick):
+        for path in publish(args.quick, args.studies):
             print(f"wrote {path.relative_to(ROOT)}")
 
 

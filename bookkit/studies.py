@@ -1,74 +1,17 @@
-"""The book's multi-run studies, as the maintainers run them
-(`scripts/run_studies.py`): chapter 11's development runs, seeds and
-ablation of the book's CNN, and chapter 8's reproduction of the tutorials'
-models under their own protocol and the book's. The chapters only read the
-results files these runs write; the settings and the selection rule they
-show live in `helpers.studies`.
+"""The reproduction study, as the maintainers run it (`scripts/run_studies.py`):
+chapter 8's tutorial models under their own protocol and under the book's.
+The chapters only read the results file these runs write. The book's own
+CNN has a study of its own (`bookkit.rebuild`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from helpers import data, evaluation, models, recipe, results, splitting, training
-from helpers.studies import TEST_SEEDS
+from helpers import data, models, splitting, training
 
-# The seed of every development run; the ablation's seeds, a subset of the
-# test seeds (its runs pair with the frozen recipe's runs on the same seeds).
-DEVELOPMENT_SEED = 0
-ABLATION_SEEDS = TEST_SEEDS[:3]
 # Chapter 5-7's seed first: its book-protocol runs are the chapters' own.
 REPRODUCTION_SEEDS = (42, 1, 2)
-
-def variant_settings(changes: dict, base: dict | None = None):
-    """(model arguments, recipe settings) of a variant: `changes` applied to
-    `base` (by default the book's CNN as models.book_cnn and
-    models.BOOK_SETTINGS["book_cnn"] define it)."""
-    base = base or {}
-    model_arguments = {**base.get("model", {}), **changes.get("model", {})}
-    settings = {**models.BOOK_SETTINGS["book_cnn"], **base.get("recipe", {}), **changes.get("recipe", {})}
-    return model_arguments, settings
-
-
-def run_recipe(model_id: str, splits: splitting.Splits, seed: int, model_arguments: dict, settings: dict,
-               score_test: bool, epochs: int | None = None) -> dict:
-    """Train one variant of the book's CNN or dense network (`model_id` of
-    models.BOOK_BUILDERS, built with `model_arguments`) with the recipe
-    `settings`, and return its row.
-
-    The row has the validation accuracy of the restored best epoch, one view
-    and with the mirror vote, the training seconds and the seconds until the
-    validation accuracy first passed the best tutorial figure (models.TUTORIAL_BEST). Only
-    with `score_test` does it touch the test set. `epochs` overrides the
-    settings' epochs (quick runs).
-    """
-    epochs = epochs or settings["epochs"]
-    training.set_seed(seed)
-    model = models.BOOK_BUILDERS[model_id](**model_arguments)
-    run = recipe.train_with_recipe(
-        model, splits, epochs, settings["batch_size"], settings["peak_learning_rate"],
-        settings["weight_decay"], settings["patience"], settings["label_smoothing"],
-        constant_learning_rate=settings.get("constant_learning_rate"))
-    val_by_epoch = run.history["val_accuracy"]
-    best_epoch = int(np.argmax(val_by_epoch)) + 1
-    row = {
-        "seed": seed,
-        "epochs": len(val_by_epoch),
-        "best_epoch": best_epoch,
-        "train_seconds": round(run.fit_seconds, 1),
-        "val_accuracy": float(val_by_epoch[best_epoch - 1]),
-        "val_accuracy_vote": evaluation.accuracy(model, splits.x_val, splits.y_val, mirror_vote=True),
-        "seconds_to_val_91_37": results.seconds_to_target(run.seconds_per_epoch, val_by_epoch,
-                                                          models.TUTORIAL_BEST),
-        # Kept per epoch because this machine's epochs are not all alike (see chapter 13).
-        "seconds_by_epoch": [round(float(s), 2) for s in run.seconds_per_epoch],
-    }
-    if score_test:
-        one_view = evaluation.accuracy(model, splits.x_test, splits.y_test)
-        voted = evaluation.accuracy(model, splits.x_test, splits.y_test, mirror_vote=True)
-        row.update(test_accuracy_one_view=one_view, test_accuracy_vote=voted,
-                   test_accuracy=voted if settings["mirror_vote"] else one_view)
-    return row
 
 
 def tutorial_protocol_data(model_id: str, train_subset: int | None = None):

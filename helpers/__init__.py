@@ -10,7 +10,8 @@ module. The chapters show the Keras that a learner should copy (models,
 - `models`: the book's models, as the chapters define them;
 - `training`: seeds, compiling, and the one way to train (`train`, which
   returns a `TrainingRun`);
-- `recipe`: the book's own training recipe (chapter 11);
+- `recipe`: the book's own training recipe and its two frozen versions
+  (chapter 11);
 - `evaluation`: predicted classes and accuracy, the most confused pairs of a
   confusion matrix (scikit-learn computes the matrix);
 - `results`: results files (written by runs, or shipped with the package);
@@ -20,8 +21,6 @@ module. The chapters show the Keras that a learner should copy (models,
 - `conv`, `params`, `plots`, `compare`, `speed`: convolution by hand,
   parameter, multiply-add and receptive-field counts, figures, side-by-side
   tables, timing;
-- `studies`: chapter 11's development variants, selection rule and tables
-  (the maintainers run the studies themselves with `bookkit`);
 - `perturb`: shifted, rotated, noisy and covered images (chapter 12);
 - `benchmarks`: published Fashion-MNIST results, for context;
 - `check_setup`: `python -m helpers.check_setup`, is this machine ready for

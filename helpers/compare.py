@@ -214,34 +214,24 @@ def rounding(reported: float) -> float:
     return 0.5 * 10.0 ** -max(decimals, 2)
 
 
-# The two test accuracies that scripts/run_studies.py keeps for the book's own models.
-BOOK_VIEWS = {"test_accuracy_one_view": "one view", "test_accuracy_vote": "mirror vote"}
-
-
-def seed_points(reproduction: dict, book_seeds: dict, tutorial_names: dict, book_names: dict) -> pd.DataFrame:
+def seed_points(reproduction: dict, tutorial_names: dict, book_runs: dict) -> pd.DataFrame:
     """Every test accuracy of the seed studies, one row per run, for a strip plot.
 
     The tutorial models (`tutorial_names`, id -> label) come from the
     reproduction study's runs under the book's protocol; the book's own
-    models (`book_names`) from the book_seeds study, twice each: one view per
-    image and the mirror vote (rows labelled "<label>, one view" and
-    "<label>, mirror vote"). Columns: `model` (the label, categorical in
-    that order, so that a model without runs yet keeps its place), `seed`,
-    `test_accuracy`, `study`.
+    models from `book_runs` (label -> the runs of a study of
+    `bookkit.rebuild`, each scored once on test with one view per image).
+    Columns: `model` (the label, categorical in that order, so that a model
+    without runs yet keeps its place), `seed`, `test_accuracy`, `study`.
     """
-    rows, order = [], list(tutorial_names.values())
+    rows, order = [], [*tutorial_names.values(), *book_runs]
     for run in reproduction["runs"]:
         if run.get("protocol") == "book" and run["model"] in tutorial_names:
             rows.append({"model": tutorial_names[run["model"]], "seed": run["seed"],
                          "test_accuracy": run["test_accuracy"], "study": "reproduction, book's protocol"})
-    for model_id, label in book_names.items():
-        for field, view in BOOK_VIEWS.items():
-            order.append(f"{label}, {view}")
-            rows += [{"model": f"{label}, {view}", "seed": run["seed"], "test_accuracy": run[field],
-                      "study": "book_seeds"}
-                     for run in book_seeds["runs"] if run["model"] == model_id and field in run]
+    for label, runs in book_runs.items():
+        rows += [{"model": label, "seed": run["seed"], "test_accuracy": run["test_accuracy_one_view"],
+                  "study": "the book's CNN rebuilt"} for run in runs]
     points = pd.DataFrame(rows, columns=["model", "seed", "test_accuracy", "study"])
     points["model"] = pd.Categorical(points["model"], categories=order, ordered=True)
     return points.sort_values(["model", "seed"], kind="stable").reset_index(drop=True)
-
-

@@ -95,80 +95,34 @@ def deep_narrow_cnn(relu_on_all=True):
     return keras.Sequential(stack, name="deep_narrow_cnn")
 
 
-def conv_block(filters, pool_first=True, pool=True, batch_norm=True):
-    """A 3x3 'same' convolution, 2x2 max pooling, batch normalisation and ReLU
-    (without `pool`, the same block without the pooling).
-
-    The convolution has no bias: the batch normalisation after it subtracts
-    the mean, so a bias would cancel out; its own offset (beta) plays that part.
-
-    The pooling comes straight after the convolution (`pool_first`), so that
-    batch normalisation and ReLU work on a quarter of the numbers. The result
-    is nearly the same as the usual order (conv, normalise, ReLU, pool): ReLU
-    and a normalisation with a positive scale never change which of four
-    numbers is largest, so taking the maximum first keeps the same winner;
-    only the batch statistics are computed over the pooled values. Keras'
-    batch normalisation is a chain of separate element-wise operations, so
-    on a CPU where those dominate a step this order trains faster; chapter
-    13 measures whether it does on yours.
-    With `pool_first=False`, the usual order. Without `batch_norm` (the
-    ablation of chapter 11), the convolution gets its bias back and the
-    normalisation goes.
+def book_cnn(filters=(16, 32, 64), dense_units=256, dropout=0.3):
+    """The book's own CNN (chapter 11), as the search of `bookkit.search`
+    froze it on the validation split: for each of `filters`, a 3x3 'same'
+    convolution with ReLU and 2x2 max pooling (28, 14, 7, then 3 pixels), then
+    Flatten, dropout, a Dense layer of `dense_units` with ReLU, dropout again,
+    and the softmax layer. The defaults are the frozen recipe's; chapter 11
+    builds the same model in its cells, and a test checks that the two agree.
     """
-    if not batch_norm:
-        conv = layers.Conv2D(filters, 3, padding="same")
-        return [conv, layers.ReLU()] + ([layers.MaxPooling2D(2)] if pool else [])
-    conv = layers.Conv2D(filters, 3, padding="same", use_bias=False)
-    if not pool:
-        return [conv, layers.BatchNormalization(), layers.ReLU()]
-    if pool_first:
-        return [conv, layers.MaxPooling2D(2), layers.BatchNormalization(), layers.ReLU()]
-    return [conv, layers.BatchNormalization(), layers.ReLU(), layers.MaxPooling2D(2)]
-
-
-def augmentation():
-    """Random changes to each training image, active only while training.
-
-    A horizontal flip: a mirrored shirt is still a shirt, and a mirrored
-    sneaker still a sneaker. Keras' random layers pass images through
-    unchanged when the model predicts.
-    """
-    return [layers.RandomFlip("horizontal")]
-
-
-def book_cnn(filters=(16, 64, 128), dense_units=256, dropout=0.3, augment=True, pool_first=True,
-             batch_norm=True):
-    """The book's own CNN: three `conv_block`s, the pooling halving the image
-    (28, 14, then 7 pixels) while the filters grow. The first block is the
-    narrowest: it sees one input channel, and edges and blobs need few
-    filters; each filter it adds also adds 64 filters' worth of inputs to
-    the second block's work, which runs at 14x14. The defaults are the
-    recipe chapter 11 froze on the validation split (helpers.studies: the
-    development variant "16 epochs, 16 filters in block 1"). The last block keeps
-    its 7x7 map, so that the dense layer after it still sees where each
-    feature is. Then a dense layer with batch normalisation, dropout before
-    both dense layers, and the softmax layer. With `augment`, it starts with
-    `augmentation()`; `pool_first` and `batch_norm` are passed to every
-    `conv_block`, and without `batch_norm` the dense layer has a bias instead.
-    """
-    stack = [keras.Input(shape=IMAGE_SHAPE)] + (augmentation() if augment else [])
-    for number, count in enumerate(filters, start=1):
-        stack += conv_block(count, pool_first, pool=number < len(filters), batch_norm=batch_norm)
-    hidden = ([layers.Dense(dense_units, use_bias=False), layers.BatchNormalization()] if batch_norm
-              else [layers.Dense(dense_units)])
-    stack += [layers.Flatten(), layers.Dropout(dropout), *hidden, layers.ReLU(),
+    stack = [keras.Input(shape=IMAGE_SHAPE)]
+    for count in filters:
+        stack += [layers.Conv2D(count, 3, padding="same", activation="relu"), layers.MaxPooling2D(2)]
+    stack += [layers.Flatten(), layers.Dropout(dropout), layers.Dense(dense_units, activation="relu"),
               layers.Dropout(dropout), layers.Dense(NUM_CLASSES, activation="softmax")]
     return keras.Sequential(stack, name="book_cnn")
 
 
-def book_dense(units=(1024, 512, 256), dropout=0.3, augment=True):
-    """The best dense-only network of chapter 11: Flatten, then Dense layers
-    with batch normalisation, ReLU and dropout, and the softmax layer. It gets
-    the same augmentation and training recipe as the book's CNN."""
-    stack = [keras.Input(shape=IMAGE_SHAPE)] + (augmentation() if augment else []) + [layers.Flatten()]
+# The hidden layers of the dense network that meets the book's CNN under the
+# same time budgets (chapter 11).
+BOOK_DENSE_UNITS = (1024, 512, 256)
+
+
+def book_dense(units=BOOK_DENSE_UNITS, dropout=0.3):
+    """The dense network that meets the book's CNN under the same budgets
+    (chapter 11): Flatten, then for each of `units` a Dense layer with ReLU
+    and dropout, and the softmax layer. It trains with the CNN's recipe."""
+    stack = [keras.Input(shape=IMAGE_SHAPE), layers.Flatten()]
     for count in units:
-        stack += [layers.Dense(count, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
-                  layers.Dropout(dropout)]
+        stack += [layers.Dense(count, activation="relu"), layers.Dropout(dropout)]
     stack += [layers.Dense(NUM_CLASSES, activation="softmax")]
     return keras.Sequential(stack, name="book_dense")
 
@@ -186,25 +140,6 @@ BOOK_BUILDERS = {
     "book_cnn": book_cnn,
     "book_dense": book_dense,
 }
-# The recipe each is trained with by recipe.train_with_recipe: epochs and
-# batch size, AdamW's peak learning rate and weight decay, label smoothing,
-# the patience of early stopping on validation accuracy, and whether the test
-# predictions average each image with its mirror image
-# (evaluation.predict_classes). The dense network gets more epochs because each
-# costs a fraction of a CNN epoch, and a lower peak learning rate, with which
-# its validation accuracy stopped jumping from epoch to epoch (a longer
-# schedule, 100 epochs, scored lower on the validation split: the dense
-# network only overfits further). Both train within the 10-minute budget on
-# the book's 2-core CPU.
-BOOK_SETTINGS = {
-    "book_cnn": {"epochs": 16, "batch_size": 128, "peak_learning_rate": 3e-3,
-                 "weight_decay": 0.05, "label_smoothing": 0.1, "patience": 5,
-                 "mirror_vote": True},
-    "book_dense": {"epochs": 50, "batch_size": 128, "peak_learning_rate": 1e-3,
-                   "weight_decay": 0.05, "label_smoothing": 0.1, "patience": 10,
-                   "mirror_vote": True},
-}
-
 # What each tutorial trained with (all Adam), the test accuracy it reported,
 # and how the book's full run differs: validation_size, since the tutorials
 # of the wide CNN held out 20% (12,000 images) with validation_split=0.2; the

@@ -1,16 +1,22 @@
-"""The book's own training recipe (chapter 11): AdamW with weight decay, a
-warm-up and cosine learning-rate schedule, label smoothing, and early
-stopping on validation accuracy."""
+"""The book's own training recipe (chapter 11): AdamW with weight decay and a
+warm-up and cosine learning-rate schedule, run to its end; and the two frozen
+recipes, read from the results files of the search that chose them."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from helpers import training
+from helpers import results, training
 from helpers.backend import keras_module
 from helpers.splitting import Splits
 
 keras = keras_module()
+
+# The two frozen recipes (chapter 11) and the study file that holds each one's
+# settings and its runs on the test seeds.
+RECIPE_STUDIES = {"3 minutes": "book_cnn_fast", "10 minutes": "book_cnn"}
+# The settings of a recipe that `train_with_recipe` takes.
+TRAINING_SETTINGS = ("batch_size", "peak_learning_rate", "weight_decay", "label_smoothing")
 
 
 def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction=0.1):
@@ -20,8 +26,9 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction=0
 
     The warm-up keeps the first steps small while Adam's running estimates of
     each gradient's size, built from a few batches, are still unreliable (Liu
-    et al., 2020, "On the variance of the adaptive learning rate and beyond");
-    the decay takes smaller and smaller steps at the end.
+    et al., 2020, "On the variance of the adaptive learning rate and beyond",
+    who show that those estimates have a large variance early on); the decay
+    takes smaller and smaller steps at the end.
     """
     if total_steps < 2 or not 0 < warmup_fraction < 1 or peak_learning_rate <= 0:
         raise ValueError(
@@ -33,27 +40,38 @@ def warmup_cosine(peak_learning_rate: float, total_steps: int, warmup_fraction=0
         warmup_target=peak_learning_rate, warmup_steps=warmup)
 
 
-def train_with_recipe(model, splits: Splits, epochs: int, batch_size: int, peak_learning_rate: float,
-                      weight_decay: float, patience: int, label_smoothing=0.0, extra_callbacks=(),
-                      constant_learning_rate=None):
-    """Train with the book's recipe, as chapter 11 does in its cells for the
-    book's CNN: AdamW with decoupled weight decay, the `warmup_cosine`
-    schedule over `epochs`, cross-entropy with `label_smoothing` (the one-hot
-    targets become 1 - s + s/10 for the true class and s/10 for the others),
-    and early stopping on validation accuracy, which keeps the weights of the
-    best validation epoch. With a `constant_learning_rate` (the ablation of
-    chapter 11), AdamW keeps that rate at every step instead of the schedule.
-
-    Returns the `training.TrainingRun`; `results.record_recipe_run` tests
-    the model and writes its results file from it.
+def train_with_recipe(model, splits: Splits, epochs: int, *, batch_size: int, peak_learning_rate: float,
+                      weight_decay: float, label_smoothing: float = 0.0, callbacks=()):
+    """Train with the book's recipe, as chapter 11 does in its cells: AdamW
+    with decoupled weight decay, the `warmup_cosine` schedule over all
+    `epochs`, and cross-entropy on one-hot labels (with `label_smoothing`,
+    the targets become 1 - s + s/10 for the true class and s/10 for the
+    others). Every epoch of the schedule runs: nothing stops it early, so a
+    decaying schedule is never cut short. Returns the `training.TrainingRun`.
     """
     steps = epochs * int(np.ceil(len(splits.x_train) / batch_size))
-    if constant_learning_rate is not None and not constant_learning_rate > 0:
-        raise ValueError(f"constant_learning_rate must be positive (or None for the schedule), "
-                         f"got {constant_learning_rate}.")
-    rate = constant_learning_rate or warmup_cosine(peak_learning_rate, steps)
-    optimizer = keras.optimizers.AdamW(rate, weight_decay=weight_decay)
-    stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
-                                            restore_best_weights=True)
+    optimizer = keras.optimizers.AdamW(warmup_cosine(peak_learning_rate, max(2, steps)),
+                                       weight_decay=weight_decay)
     return training.train(model, splits, epochs, batch_size, "one-hot", optimizer, label_smoothing,
-                          callbacks=[stopper, *extra_callbacks])
+                          callbacks=list(callbacks))
+
+
+def frozen(budget: str, model_id: str = "book_cnn", verbose: bool = False) -> dict:
+    """The frozen recipe of a budget ("3 minutes" or "10 minutes") for the
+    book's CNN or its dense network: {"epochs", "batch_size",
+    "peak_learning_rate", "weight_decay", "label_smoothing"}, read from the
+    search's results files (this checkout's, or those shipped with the
+    package). The dense network trains with the CNN's settings for the epochs
+    that fit in its own budget (`book_dense.json`)."""
+    if budget not in RECIPE_STUDIES:
+        raise ValueError(f"budget must be one of {', '.join(map(repr, RECIPE_STUDIES))}, got {budget!r}.")
+    if model_id not in ("book_cnn", "book_dense"):
+        raise ValueError(f"model_id must be 'book_cnn' or 'book_dense', got {model_id!r}.")
+    study = results.read_study(RECIPE_STUDIES[budget], verbose=verbose)
+    if "recipe" not in study or "planned_epochs" not in study:
+        raise ValueError(f"{RECIPE_STUDIES[budget]}.json holds no frozen recipe (no 'recipe' and "
+                         "'planned_epochs'); publish the rebuild's studies (python -m bookkit.rebuild publish).")
+    epochs = study["planned_epochs"]
+    if model_id == "book_dense":
+        epochs = results.read_study("book_dense", verbose=verbose)["planned_epochs"][budget]
+    return {"epochs": epochs, **{name: study["recipe"][name] for name in TRAINING_SETTINGS}}

@@ -16,14 +16,14 @@ from typing import TypedDict
 
 import numpy as np
 
-from helpers import evaluation, machine, models, training
+from helpers import machine, models, training
 from helpers.splitting import Splits
 
 
 class RunRecord(TypedDict, total=False):
-    """A trained model's results file, as `record_run` and `record_recipe_run`
-    write it and `read_result` returns it. `_write_stamped` adds the machine
-    (`device`), the library versions and the `date`."""
+    """A trained model's results file, as `record_run` writes it and
+    `read_result` returns it. `_write_stamped` adds the machine (`device`),
+    the library versions and the `date`."""
 
     model: str
     params: int
@@ -44,18 +44,6 @@ class RunRecord(TypedDict, total=False):
     reported_train_accuracy: float | None
     history: dict  # Keras' per-epoch lists, and "seconds"
     quick: bool
-    # The book's own models (record_recipe_run) add:
-    planned_epochs: int
-    best_epoch: int
-    recipe: dict
-    selection: str
-    test_accuracy_one_view: float
-    mirror_vote: bool
-    runs: list  # each seed's RUN_FIELDS
-    this_run: dict
-    target_val_accuracy: float
-    seconds_to_val_91_37: float | None
-    seconds_by_epoch: list
     device: str
     date: str
 
@@ -241,109 +229,13 @@ def _rounded_history(per_epoch: dict) -> dict:
 def is_quick_run(model_id, splits: Splits, epochs: int, batch_size: int) -> bool:
     """The one rule for a quick run: True unless the run used all 60,000
     training images (training plus validation), at least the full run's
-    epochs and its batch size (the tutorial's, `models.TUTORIAL_SETTINGS`, or
-    the book's recipe, `models.BOOK_SETTINGS`, for the book's own models)."""
-    full = {**models.TUTORIAL_SETTINGS, **models.BOOK_SETTINGS}
+    epochs and its batch size (the tutorial's, `models.TUTORIAL_SETTINGS`)."""
+    full = models.TUTORIAL_SETTINGS
     if model_id not in full:
         raise ValueError(f"no full settings for {model_id!r}; choose one of: {', '.join(full)}.")
     settings = full[model_id]
     return (len(splits.x_train) + len(splits.x_val) < 60000 or epochs < settings["epochs"]
             or batch_size != settings["batch_size"])
-
-
-def seconds_to_target(seconds_by_epoch, accuracy_by_epoch, target: float):
-    """Training seconds until an accuracy first reached `target` (None if it
-    never did), read off a run's per-epoch history."""
-    elapsed = np.cumsum(seconds_by_epoch)
-    for seconds, accuracy in zip(elapsed, accuracy_by_epoch):
-        if accuracy >= target:
-            return round(float(seconds), 1)
-    return None
-
-
-# What a results file keeps of each seed's run of a recipe.
-RUN_FIELDS = ("seed", "test_accuracy", "test_accuracy_one_view", "val_accuracy", "train_seconds")
-
-
-def record_recipe_run(model_id, run: training.TrainingRun, splits: Splits, settings: dict, seed: int,
-                      seed_runs=None) -> RunRecord:
-    """Test a model trained with the book's recipe and write its results file.
-
-    `run` is the `training.TrainingRun` (chapter 11 trains the book's CNN in
-    its cells and takes `TrainingRun.from_fit`; `recipe.train_with_recipe`
-    returns one); the run kept the
-    weights of its best validation epoch (early stopping). The test set is
-    predicted once, at the end: with `settings["mirror_vote"]` for the test
-    accuracy, and with one view per image beside it. The clock reads the
-    validation accuracy only: `seconds_to_val_91_37` is the training time at
-    the end of the first epoch whose validation accuracy reached
-    models.TUTORIAL_BEST (0.9137).
-
-    A full run (not `is_quick_run`) is one of
-    several seeds of the same recipe: `seed_runs` are the study's rows for
-    every seed (see helpers.studies; each with the RUN_FIELDS), and the
-    file's `test_accuracy` and `test_accuracy_one_view` become their means,
-    with `runs` listing them and `this_run` the run just trained. A quick run
-    stands alone: `runs` is the run itself. Returns the record as saved.
-    """
-    mirror_vote = bool(settings.get("mirror_vote", False))
-    model = run.model
-    per_epoch = {**run.history, "seconds": run.seconds_per_epoch}
-    best_epoch = int(np.argmax(per_epoch["val_accuracy"])) + 1  # the weights the model ends with
-    y_test = np.asarray(splits.y_test)
-    one_view = evaluation.predict_probabilities(model, splits.x_test)
-    voted = evaluation.predict_probabilities(model, splits.x_test, mirror_vote=True) if mirror_vote else one_view
-    # Plain cross-entropy of the probabilities used (no label smoothing).
-    test_loss = -np.mean(np.log(np.clip(voted[np.arange(len(y_test)), y_test], 1e-7, 1.0)))
-    epochs_run = len(per_epoch["loss"])
-    quick = is_quick_run(model_id, splits, settings["epochs"], settings["batch_size"])
-    this_run = {
-        "seed": seed,
-        "test_accuracy": float(np.mean(voted.argmax(axis=1) == y_test)),
-        "test_accuracy_one_view": float(np.mean(one_view.argmax(axis=1) == y_test)),
-        "val_accuracy": float(per_epoch["val_accuracy"][best_epoch - 1]),
-        "train_seconds": round(run.fit_seconds, 1),
-    }
-    runs = [this_run] if quick else [{field: run[field] for field in RUN_FIELDS} for run in seed_runs or []]
-    if not quick and len(runs) < 2:
-        raise ValueError(f"a full run of {model_id} is recorded with the study's runs of every seed "
-                         f"(seed_runs, at least two), got {len(runs)}; run scripts/run_studies.py first.")
-    record = {
-        "model": model_id,
-        "params": model.count_params(),
-        "epochs": epochs_run,
-        "tutorial_epochs": epochs_run,  # no tutorial: the book's own schedule
-        "planned_epochs": settings["epochs"],
-        "best_epoch": best_epoch,
-        "batch_size": settings["batch_size"],
-        "seed": seed,
-        "labels": "one-hot",
-        "recipe": {k: v for k, v in settings.items() if k not in ("epochs", "batch_size")},
-        "selection": "validation",
-        "train_images": len(splits.x_train),
-        "validation_images": len(splits.x_val),
-        "train_seconds": this_run["train_seconds"],
-        "seconds_per_epoch": round(run.fit_seconds / epochs_run, 1),
-        "train_accuracy": float(per_epoch["accuracy"][best_epoch - 1]),
-        "val_accuracy": this_run["val_accuracy"],
-        # Over the seeds of a full run; a quick run's own.
-        "test_accuracy": float(np.mean([run["test_accuracy"] for run in runs])),
-        "test_accuracy_one_view": float(np.mean([run["test_accuracy_one_view"] for run in runs])),
-        "test_loss": float(test_loss),
-        "mirror_vote": mirror_vote,
-        "runs": runs,
-        "this_run": this_run,
-        "reported_test_accuracy": None,
-        "reported_train_accuracy": None,
-        "target_val_accuracy": models.TUTORIAL_BEST,
-        "seconds_to_val_91_37": seconds_to_target(run.seconds_per_epoch, per_epoch["val_accuracy"],
-                                                          models.TUTORIAL_BEST),
-        "seconds_by_epoch": [round(float(x), 1) for x in np.cumsum(run.seconds_per_epoch)],
-        "history": _rounded_history(per_epoch),
-        "quick": quick,
-    }
-    path = write_results(record, quick)
-    return json.loads(path.read_text())
 
 
 # One measurement of chapter 12: a trained model's test accuracy on disturbed images.

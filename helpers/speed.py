@@ -233,37 +233,6 @@ def speed_table(rows):
     return pd.DataFrame(rows)[columns]
 
 
-BLOCK_ORDERS = {False: "conv, norm, ReLU, pool", True: "conv, pool, norm, ReLU"}
-
-
-def compare_block_orders(train_subset=12800, epochs=6, batch_size=128, seed=0):
-    """Time the book's CNN with its blocks in the usual order (convolution,
-    batch normalisation, ReLU, pooling) and with pooling first (see
-    `models.conv_block`), trained as `training.train` does on the same images
-    from the same seed, interleaved (`interleaved_training`). Returns one row
-    per order with its images per second (`throughput`), the speed-up over
-    the usual order in the same rounds (`paired_speed_up`) and the training
-    accuracy of the last epoch. (Not the validation accuracy: after a few
-    hundred steps, batch normalisation's moving statistics, which a
-    prediction uses, have not caught up yet; see chapter 6.)
-    """
-    if epochs < 2:
-        raise ValueError(f"epochs must be at least 2 (the first epoch builds the graph and "
-                         f"is not counted), got {epochs}.")
-    splits = splitting.load_splits(train_subset=train_subset)
-    runs = {}
-    for pool_first, order in BLOCK_ORDERS.items():
-        training.set_seed(seed)
-        runs[order] = helper_run(models.book_cnn(pool_first=pool_first), splits, batch_size=batch_size)
-    histories = interleaved_training(runs, epochs, seed)
-    usual = histories[BLOCK_ORDERS[False]]["seconds"]
-    return [{"order": order,
-             **throughput(len(splits.x_train), histories[order]["seconds"]),
-             **paired_speed_up(histories[order]["seconds"], usual),
-             "train_accuracy": float(histories[order]["accuracy"][-1])}
-            for order in BLOCK_ORDERS.values()]
-
-
 # Floating-point operations: a multiply-add is two (a multiply and an add).
 # Training one image costs about three forward passes: the forward pass, the
 # gradient with respect to the inputs and the gradient with respect to the

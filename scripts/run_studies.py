@@ -1,18 +1,13 @@
-"""Run the book's multi-run studies (bookkit/studies.py) and write their results files.
+"""Run the reproduction study (bookkit/studies.py) and write its results file.
 
-    python scripts/run_studies.py --full            # everything, in order (hours)
-    python scripts/run_studies.py --full development seeds
-    python scripts/run_studies.py --quick           # a tiny version of each, for tests
+    python scripts/run_studies.py --full            # the whole study (hours)
+    python scripts/run_studies.py --quick           # a tiny version, for tests
 
-Stages, in the order the book's honesty needs them:
+The study trains the tutorials' models under their own protocol and the
+book's, on the REPRODUCTION_SEEDS (chapters 8 and 9). The book's own CNN has
+studies of its own, run by `python -m bookkit.rebuild` (chapter 11).
 
-    development  each DEVELOPMENT_VARIANT of the book's CNN, validation only
-    seeds        the recipe select_recipe() freezes, on the fresh TEST_SEEDS,
-                 and the book's dense network on the same seeds
-    reproduction the tutorials' models under their own protocol and the book's
-    ablation     the frozen recipe without one ingredient at a time
-
-Each study is one file in results/fashion_mnist/ (results/quick/... with
+The study is one file in results/fashion_mnist/ (results/quick/... with
 --quick): `runs` holds every training run, `rows` the summary the chapters
 show. A run already in the file is not repeated, so an interrupted study
 resumes where it stopped; delete the file to start it again.
@@ -30,10 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bookkit import studies  # noqa: E402
 from helpers import models, results, splitting, uncertainty  # noqa: E402
-from helpers import studies as chapter_study  # noqa: E402
 
-STAGES = ("development", "seeds", "reproduction", "ablation")
-STUDY_FIELDS = ("selected", "frozen_variant", "selection")
+STUDY_FIELDS = ("selection",)
 # Quick runs: a few images and one epoch, two seeds, to check the plumbing.
 QUICK = {"train_subset": 1000, "epochs": 1, "seeds": 2}
 
@@ -66,52 +59,7 @@ class Study:
                             load=self.load, **self.fields)
 
 
-def development(splits, quick: bool):
-    """Every development variant on the development seed, validation only."""
-    study = Study("book_cnn_development", quick, summarise=lambda runs: runs)
-    for name, changes in chapter_study.DEVELOPMENT_VARIANTS.items():
-        if study.has(variant=name):
-            continue
-        model_arguments, settings = studies.variant_settings(changes)
-        row = studies.run_recipe("book_cnn", splits, studies.DEVELOPMENT_SEED, model_arguments, settings,
-                                 score_test=False, epochs=QUICK["epochs"] if quick else None)
-        study.add({"variant": name, **row})
-    frozen = chapter_study.select_recipe(study.runs)
-    study.save(selected=frozen)
-    print(f"frozen recipe: {frozen}")
-    return frozen
-
-
-def seeds(splits, quick: bool, frozen: str):
-    """The frozen recipe of the book's CNN, and the book's dense network, on the test seeds."""
-    test_seeds = chapter_study.TEST_SEEDS[:QUICK["seeds"]] if quick else chapter_study.TEST_SEEDS
-    study = Study("book_seeds", quick, summarise=summarise_seeds)
-    model_arguments, settings = studies.variant_settings(chapter_study.DEVELOPMENT_VARIANTS[frozen])
-    plans = {"book_cnn": (model_arguments, settings),
-             "book_dense": ({}, models.BOOK_SETTINGS["book_dense"])}
-    for model_id, (arguments, model_settings) in plans.items():
-        for seed in test_seeds:
-            if not study.has(model=model_id, seed=seed):
-                row = studies.run_recipe(model_id, splits, seed, arguments, model_settings, score_test=True,
-                                         epochs=QUICK["epochs"] if quick else None)
-                study.add({"model": model_id, **row})
-    study.save(frozen_variant=frozen, selection="validation")
-
-
-def summarise_seeds(runs):
-    """Per model: mean, sd and 95% interval of each accuracy over the seeds."""
-    rows = []
-    for model_id in dict.fromkeys(run["model"] for run in runs):
-        mine = [run for run in runs if run["model"] == model_id]
-        row = {"model": model_id, "seeds": [run["seed"] for run in mine]}
-        for field in ("val_accuracy", "test_accuracy_one_view", "test_accuracy_vote", "train_seconds"):
-            if len(mine) >= 2:
-                row[field] = uncertainty.mean_and_interval([run[field] for run in mine])
-        rows.append(row)
-    return rows
-
-
-# Cheapest first; the wide CNN (about 20 minutes a run on 2 cores) runs after the ablation.
+# Cheapest first; the wide CNN (about 20 minutes a run on 2 cores) runs last.
 REPRODUCTION_ORDER = ("dense_baseline", "strided_cnn_dropout", "strided_cnn", "deep_narrow_cnn")
 LAST = ("wide_cnn_bn",)
 
@@ -195,45 +143,14 @@ def summarise_reproduction(runs):
     return rows
 
 
-def ablation(splits, quick: bool, frozen: str):
-    """The frozen recipe without one ingredient at a time, on the ablation seeds
-    (the frozen recipe's own runs on those seeds are in book_seeds)."""
-    ablation_seeds = studies.ABLATION_SEEDS[:QUICK["seeds"]] if quick else studies.ABLATION_SEEDS
-    study = Study("book_cnn_ablation", quick, summarise=lambda runs: runs)
-    base = chapter_study.DEVELOPMENT_VARIANTS[frozen]
-    # Seed by seed, so that an interrupted study already has every ingredient once.
-    for seed in ablation_seeds:
-        for name, changes in chapter_study.ABLATIONS.items():
-            model_arguments, settings = studies.variant_settings(changes, base=base)
-            if not study.has(ablation=name, seed=seed):
-                row = studies.run_recipe("book_cnn", splits, seed, model_arguments, settings, score_test=True,
-                                         epochs=QUICK["epochs"] if quick else None)
-                study.add({"ablation": name, **row})
-    study.save(frozen_variant=frozen)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--full", action="store_true", help="the book's settings (hours on a CPU)")
-    mode.add_argument("--quick", action="store_true", help="a tiny version of each study")
-    parser.add_argument("stages", nargs="*", help=f"any of {', '.join(STAGES)} (default: all)")
+    mode.add_argument("--quick", action="store_true", help="a tiny version of the study")
     args = parser.parse_args(argv)
-    unknown = set(args.stages) - set(STAGES)
-    if unknown:
-        parser.error(f"unknown stage(s) {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}.")
-    args.stages = args.stages or list(STAGES)
-    quick = args.quick
-    splits = splitting.load_splits(6000, QUICK["train_subset"] if quick else None)
-    frozen = development(splits, quick) if {"development", "seeds", "ablation"} & set(args.stages) else None
-    if "seeds" in args.stages:
-        seeds(splits, quick, frozen)
-    if "reproduction" in args.stages:
-        reproduction(splits, quick, REPRODUCTION_ORDER)
-    if "ablation" in args.stages:
-        ablation(splits, quick, frozen)
-    if "reproduction" in args.stages:
-        reproduction(splits, quick, LAST)
+    splits = splitting.load_splits(6000, QUICK["train_subset"] if args.quick else None)
+    reproduction(splits, args.quick)
 
 
 if __name__ == "__main__":

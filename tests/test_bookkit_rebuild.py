@@ -236,6 +236,10 @@ def test_publish_copies_finished_studies_only_and_names_the_candidates(rebuild_r
             study.save(**{field: "done"})
     with pytest.raises(SystemExit, match="not finished yet: book_cnn_ablation;"):
         rebuild.publish(quick=True)
+    only = rebuild.publish(quick=True, names=["book_cnn", "book_dense"])  # the finished ones may go alone
+    assert [path.stem for path in only] == ["book_cnn", "book_dense"]
+    with pytest.raises(SystemExit, match="unknown study name"):
+        rebuild.publish(quick=True, names=["book_seeds"])
     rebuild.StudyFile(rebuild.study_path("book_cnn_ablation", quick=True)).save(rows=[])
     written = rebuild.publish(quick=True)
     assert [path.stem for path in written] == list(rebuild.FINISHED_WHEN)

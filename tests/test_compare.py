@@ -110,21 +110,18 @@ def test_rounding_is_half_a_unit_of_the_last_digit(reported, half_unit):
     assert compare.rounding(reported) == pytest.approx(half_unit)
 
 
-def test_seed_points_take_the_books_protocol_and_both_views_of_the_books_models():
-    book_seeds = {"runs": [
-        {"model": "book_cnn", "seed": 102, "test_accuracy_one_view": 0.93, "test_accuracy_vote": 0.94},
-        {"model": "book_cnn", "seed": 101, "test_accuracy_one_view": 0.935, "test_accuracy_vote": 0.938}]}
-    points = compare.seed_points(small_reproduction(), book_seeds, NAMES,
-                                 {"book_cnn": "Book CNN", "book_dense": "Book dense"})
-    assert list(points["model"].cat.categories) == [
-        "Dense", "Dropout", "Wide", "Book CNN, one view", "Book CNN, mirror vote",
-        "Book dense, one view", "Book dense, mirror vote"]
+def test_seed_points_take_the_books_protocol_and_one_view_of_the_books_models():
+    book_runs = {"Book CNN": [{"seed": 102, "test_accuracy_one_view": 0.93},
+                              {"seed": 101, "test_accuracy_one_view": 0.935}],
+                 "Book dense": []}
+    points = compare.seed_points(small_reproduction(), NAMES, book_runs)
+    assert list(points["model"].cat.categories) == ["Dense", "Dropout", "Wide", "Book CNN", "Book dense"]
     assert sorted(points.loc[points["model"] == "Dense", "test_accuracy"]) == [0.85, 0.855, 0.86]
     assert not (points["model"] == "Dropout").any()  # tutorial's protocol only: not shown
-    votes = points[points["model"] == "Book CNN, mirror vote"]
-    assert list(votes["seed"]) == [101, 102] and list(votes["test_accuracy"]) == [0.938, 0.94]
+    cnn = points[points["model"] == "Book CNN"]
+    assert list(cnn["seed"]) == [101, 102] and list(cnn["test_accuracy"]) == [0.935, 0.93]
     table = compare.spread(points)
-    assert table.loc["Book dense, one view", "n"] == 0 and table.loc["Book CNN, one view", "n"] == 2
+    assert table.loc["Book dense", "n"] == 0 and table.loc["Book CNN", "n"] == 2
 
 
 def test_comparison_table_adds_the_spread_over_seeds():
@@ -150,9 +147,9 @@ def test_the_books_study_files_make_the_tables():
     assert list(compare.reproduction_table(reproduction, names).index) == list(names)
     gaps = compare.protocol_gaps(reproduction, names)
     assert "wide_cnn_bn" not in gaps.index  # its tutorial reported no test accuracy
-    points = compare.seed_points(reproduction, results.read_study("book_seeds", verbose=False), names,
-                                 {"book_cnn": "book_cnn", "book_dense": "book_dense"})
-    assert len(compare.spread(points)) == 9
+    book_runs = {name: results.read_study(name, verbose=False)["runs"] for name in ("book_cnn_fast", "book_cnn")}
+    points = compare.seed_points(reproduction, names, book_runs)
+    assert len(compare.spread(points)) == 7
     assert points["test_accuracy"].between(0.5, 1).all()
 
 

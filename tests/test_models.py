@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from helpers import models, training
+from helpers import models
 
 
 def test_dense_baseline_has_59130_parameters():
@@ -59,57 +59,22 @@ def test_book_models_are_built_and_counted(model_id):
     assert table["parameters"].sum() == model.count_params()
     probabilities = np.asarray(model(np.zeros((2, 28, 28, 1), dtype="float32")))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-    assert set(models.BOOK_SETTINGS[model_id]) == {
-        "epochs", "batch_size", "peak_learning_rate", "weight_decay", "label_smoothing",
-        "patience", "mirror_vote"}
 
 
-def test_book_cnn_halves_the_image_twice_and_keeps_the_7x7_map():
+def test_book_cnn_halves_the_image_three_times():
     model = models.book_cnn()
     convs = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"]
-    assert [tuple(c.output.shape[1:]) for c in convs] == [(28, 28, 16), (14, 14, 64), (7, 7, 128)]
-    assert not any(c.use_bias for c in convs)  # batch normalisation's offset replaces the bias
-    # Two poolings: the last block keeps its 7x7 map for the dense layer.
-    assert sum(type(layer).__name__ == "MaxPooling2D" for layer in model.layers) == 2
-    assert model.get_layer(index=[type(la).__name__ for la in model.layers].index("Flatten")
-                           ).output.shape[1] == 7 * 7 * 128
-    assert not any(type(layer).__name__ == "RandomFlip" for layer in models.book_cnn(augment=False).layers)
+    assert [tuple(c.output.shape[1:]) for c in convs] == [(28, 28, 16), (14, 14, 32), (7, 7, 64)]
+    flatten = model.get_layer(index=[type(la).__name__ for la in model.layers].index("Flatten"))
+    assert flatten.output.shape[1] == 3 * 3 * 64
+    assert models.book_cnn(filters=(8, 8), dense_units=32).count_params() == (
+        (9 + 1) * 8 + (9 * 8 + 1) * 8 + (7 * 7 * 8 + 1) * 32 + (32 + 1) * 10)
 
 
-@pytest.mark.parametrize("pool_first", [True, False])
-def test_conv_block_orders_and_shapes(pool_first):
-    block = keras.Sequential([keras.Input((28, 28, 1)), *models.conv_block(8, pool_first)])
-    kinds = [type(layer).__name__ for layer in block.layers]
-    expected = (["Conv2D", "MaxPooling2D", "BatchNormalization", "ReLU"] if pool_first
-                else ["Conv2D", "BatchNormalization", "ReLU", "MaxPooling2D"])
-    image = np.zeros((1, 28, 28, 1), dtype="float32")
-    assert kinds == expected and tuple(block(image).shape[1:]) == (14, 14, 8)
-    unpooled = keras.Sequential([keras.Input((28, 28, 1)), *models.conv_block(8, pool=False)])
-    assert [type(layer).__name__ for layer in unpooled.layers] == ["Conv2D", "BatchNormalization", "ReLU"]
-    # The order changes neither the parameters nor the model's shape.
-    assert models.book_cnn(pool_first=pool_first).count_params() == models.book_cnn().count_params()
-
-
-def test_pooling_first_keeps_the_winner_of_each_window():
-    # With fresh batch normalisation (scale 1, offset 0, predicting), both
-    # orders compute the same numbers: max pooling commutes with monotone maps.
-    training.set_seed(0)
-    first = keras.Sequential([keras.Input((28, 28, 1)), *models.conv_block(4, pool_first=True)])
-    usual = keras.Sequential([keras.Input((28, 28, 1)), *models.conv_block(4, pool_first=False)])
-    usual.set_weights(first.get_weights())
-    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
-    np.testing.assert_allclose(np.asarray(first(images)), np.asarray(usual(images)), atol=1e-6)
-
-
-def test_augmentation_flips_only_while_training():
-    flip = models.book_cnn().layers[0]
-    images = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
-    np.testing.assert_array_equal(np.asarray(flip(images, training=False)), images)
-    flipped = np.asarray(flip(images, training=True))
-    mirrored = [np.array_equal(f, i[:, ::-1]) for f, i in zip(flipped, images)]
-    unchanged = [np.array_equal(f, i) for f, i in zip(flipped, images)]
-    assert all(m or u for m, u in zip(mirrored, unchanged))  # each image mirrored or left as it is
-    assert 10 < sum(mirrored) < 54  # about half of them mirrored
+def test_book_dense_has_one_hidden_layer_per_unit_count():
+    model = models.book_dense(units=(64, 32))
+    assert [layer.units for layer in model.layers if type(layer).__name__ == "Dense"] == [64, 32, 10]
+    assert model.count_params() == (784 + 1) * 64 + (64 + 1) * 32 + (32 + 1) * 10
 
 
 def _conv_activations(model):

@@ -1,11 +1,14 @@
-"""Tests of helpers.recipe: the book's warm-up and cosine schedule, and
-`train_with_recipe`, which keeps the best validation epoch's weights."""
+"""Tests of helpers.recipe: the book's warm-up and cosine schedule,
+`train_with_recipe` (which always runs its whole schedule), and the frozen
+recipes, read from the search's results files and equal to what the search
+froze; and of helpers.models' book models against the search's builders."""
 
 import keras
 import numpy as np
 import pytest
 
-from helpers import evaluation, models, recipe, splitting, training
+from bookkit import search
+from helpers import models, recipe, results, training
 
 
 def test_warmup_cosine_rises_to_the_peak_then_decays_to_zero():
@@ -31,35 +34,68 @@ def tiny_model():
                              keras.layers.Dense(10, activation="softmax")])
 
 
-def test_train_with_recipe_returns_a_training_run_and_uses_adamw(tiny_splits):
+def test_train_with_recipe_runs_every_epoch_with_adamw(tiny_splits):
     training.set_seed(0)
-    run = recipe.train_with_recipe(tiny_model(), tiny_splits, epochs=2, batch_size=32, peak_learning_rate=0.003,
-                                   weight_decay=1e-4, patience=5, label_smoothing=0.1)
-    assert isinstance(run, training.TrainingRun) and run.epochs == 2
+    run = recipe.train_with_recipe(tiny_model(), tiny_splits, 3, batch_size=32, peak_learning_rate=0.003,
+                                   weight_decay=1e-4, label_smoothing=0.1)
+    assert isinstance(run, training.TrainingRun) and run.epochs == 3  # no early stopping
     assert isinstance(run.model.optimizer, keras.optimizers.AdamW)
+    assert run.model.optimizer.weight_decay == pytest.approx(1e-4)
     assert run.model.loss.get_config()["label_smoothing"] == pytest.approx(0.1)
     assert not any("test" in key for key in run.history)  # nothing about the test set while training
 
 
-def test_constant_learning_rate_replaces_the_schedule_and_is_checked(tiny_splits):
-    model = models.book_cnn(filters=(2, 2, 2), dense_units=4)
-    recipe.train_with_recipe(model, tiny_splits, 1, 32, 3e-3, 0.05, 1, constant_learning_rate=1e-3)
-    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
-    with pytest.raises(ValueError, match="-1.0"):
-        recipe.train_with_recipe(model, tiny_splits, 1, 32, 3e-3, 0.05, 1, constant_learning_rate=-1.0)
-
-
 def test_a_label_smoothing_of_one_is_refused(tiny_splits):
     with pytest.raises(ValueError, match="label_smoothing"):
-        recipe.train_with_recipe(tiny_model(), tiny_splits, 1, 32, 0.003, 1e-4, 1, label_smoothing=1.0)
+        recipe.train_with_recipe(tiny_model(), tiny_splits, 1, batch_size=32, peak_learning_rate=0.003,
+                                 weight_decay=1e-4, label_smoothing=1.0)
 
 
-@pytest.mark.needs_real_data
-def test_recipe_ends_with_the_weights_of_the_best_validation_epoch():
-    splits = splitting.load_splits(validation_size=500, train_subset=1000)
-    training.set_seed(0)
-    run = recipe.train_with_recipe(tiny_model(), splits, epochs=4, batch_size=64, peak_learning_rate=0.003,
-                                   weight_decay=1e-4, patience=1, label_smoothing=0.1)
-    assert 1 <= run.epochs <= 4
-    val_accuracy = evaluation.accuracy(run.model, splits.x_val, splits.y_val)
-    assert val_accuracy == pytest.approx(max(run.history["val_accuracy"]), abs=1e-6)
+@pytest.mark.parametrize("budget", list(recipe.RECIPE_STUDIES))
+def test_the_frozen_recipes_are_the_searchs(budget):
+    study = results.read_study(recipe.RECIPE_STUDIES[budget], verbose=False)
+    frozen = recipe.frozen(budget)
+    assert frozen["epochs"] == study["planned_epochs"]
+    searched = search.Candidate(**{k: tuple(v) if isinstance(v, list) else v for k, v in study["recipe"].items()})
+    assert {k: frozen[k] for k in recipe.TRAINING_SETTINGS} == {
+        k: getattr(searched, k) for k in recipe.TRAINING_SETTINGS}
+    # What helpers.models.book_cnn builds with its defaults is the frozen recipe's network.
+    assert (searched.schedule, searched.batch_norm, searched.augment, searched.weight_averaging) == (
+        "warmup-cosine", False, (), False), "models.book_cnn has no switch for these: add one first"
+    dense = recipe.frozen(budget, "book_dense")
+    assert dense["epochs"] == results.read_study("book_dense", verbose=False)["planned_epochs"][budget]
+    assert {k: dense[k] for k in recipe.TRAINING_SETTINGS} == {k: frozen[k] for k in recipe.TRAINING_SETTINGS}
+
+
+@pytest.mark.parametrize("budget, model_id, bad", [("5 minutes", "book_cnn", "5 minutes"),
+                                                  ("3 minutes", "strided_cnn", "strided_cnn")])
+def test_frozen_refuses_an_unknown_budget_or_model(budget, model_id, bad):
+    with pytest.raises(ValueError, match=bad):
+        recipe.frozen(budget, model_id)
+
+
+def same_function(built, reference):
+    """Give `built` the weights of `reference` and check both compute the same."""
+    assert [w.shape for w in built.get_weights()] == [w.shape for w in reference.get_weights()]
+    built.set_weights(reference.get_weights())
+    images = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(built.predict(images, verbose=0), reference.predict(images, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def frozen_candidate():
+    study = results.read_study("book_cnn", verbose=False)
+    return search.Candidate(**{k: tuple(v) if isinstance(v, list) else v for k, v in study["recipe"].items()})
+
+
+def test_book_cnn_is_the_network_the_search_froze():
+    candidate = frozen_candidate()
+    model = models.book_cnn()
+    assert model.count_params() == search.build(candidate).count_params() == 173578
+    same_function(model, search.build(candidate))
+
+
+def test_book_dense_is_the_network_of_the_dense_study():
+    units = tuple(results.read_study("book_dense", verbose=False)["units"])
+    assert units == models.BOOK_DENSE_UNITS
+    same_function(models.book_dense(), search.build_dense(frozen_candidate(), units))

@@ -31,12 +31,12 @@ def test_saving_a_study_without_new_runs_keeps_the_load_of_its_runs(tmp_path, mo
     saved = json.loads(path.read_text())
     saved["load"] = [9.0, 9.0, 9.0]  # as if the runs had trained on a busy machine
     path.write_text(json.dumps(saved))
-    run_studies.Study("demo", quick=True, summarise=lambda runs: runs).save(selected="m")
+    run_studies.Study("demo", quick=True, summarise=lambda runs: runs).save(selection="validation")
     again = json.loads(path.read_text())
-    assert again["load"] == [9.0, 9.0, 9.0] and again["selected"] == "m"
+    assert again["load"] == [9.0, 9.0, 9.0] and again["selection"] == "validation"
     # A later run keeps what the stage said of the study.
     run_studies.Study("demo", quick=True, summarise=lambda runs: runs).add({"model": "m", "seed": 2})
-    assert json.loads(path.read_text())["selected"] == "m"
+    assert json.loads(path.read_text())["selection"] == "validation"
 
 
 def test_summaries_give_the_spread_over_seeds():
@@ -48,19 +48,10 @@ def test_summaries_give_the_spread_over_seeds():
     assert book["test_accuracy_mean"] == 0.86 and book["test_accuracy_sd"] is None  # one run: no spread
 
 
-def test_seed_summaries_have_an_interval_once_there_are_two_runs():
-    runs = [{"model": "book_cnn", "seed": s, "val_accuracy": a, "test_accuracy_one_view": a,
-             "test_accuracy_vote": a, "train_seconds": 10.0} for s, a in [(101, 0.93), (102, 0.94)]]
-    (row,) = run_studies.summarise_seeds(runs)
-    assert row["seeds"] == [101, 102] and row["val_accuracy"]["mean"] == pytest.approx(0.935)
-    (alone,) = run_studies.summarise_seeds(runs[:1])
-    assert "val_accuracy" not in alone
-
-
-def test_the_runner_refuses_an_unknown_stage(capsys):
+def test_the_runner_needs_full_or_quick(capsys):
     with pytest.raises(SystemExit):
-        run_studies.main(["--quick", "seeds", "everything"])
-    assert "everything" in capsys.readouterr().err
+        run_studies.main([])
+    assert "--full" in capsys.readouterr().err
 
 
 def test_rows_read_from_a_chapter_follow_its_results_file(tmp_path, monkeypatch):

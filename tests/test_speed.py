@@ -123,18 +123,6 @@ def test_benchmark_script_prints_ratio_and_accuracies_and_writes_json(tmp_path, 
     assert len(saved["rows"]) == 3 and saved["train_subset"] == 300 and saved["machine"]
 
 
-@pytest.mark.slow
-@pytest.mark.needs_real_data
-def test_compare_block_orders_times_both_orders_of_the_book_cnn(capsys):
-    rows = speed.compare_block_orders(train_subset=250, epochs=2, batch_size=64)
-    assert [row["order"] for row in rows] == ["conv, norm, ReLU, pool", "conv, pool, norm, ReLU"]
-    assert all(row["timed_epochs"] == 1 for row in rows)
-    assert rows[0]["speed_up"] == 1.0 and all(row["images_per_second"] > 0 for row in rows)
-    assert all(0 <= row["train_accuracy"] <= 1 for row in rows)
-    with pytest.raises(ValueError, match="epochs must be at least 2"):
-        speed.compare_block_orders(epochs=1)
-
-
 def test_training_flops_count_six_per_weight_use():
     # One Dense layer of 784 x 10 weights: 7,840 multiply-adds forward, so
     # 2 x 3 x 7,840 operations to train on one image.
