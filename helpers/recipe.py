@@ -49,11 +49,25 @@ def train_with_recipe(model, splits: Splits, epochs: int, *, batch_size: int, pe
     others). Every epoch of the schedule runs: nothing stops it early, so a
     decaying schedule is never cut short. Returns the `training.TrainingRun`.
     """
-    steps = epochs * int(np.ceil(len(splits.x_train) / batch_size))
-    optimizer = keras.optimizers.AdamW(warmup_cosine(peak_learning_rate, max(2, steps)),
-                                       weight_decay=weight_decay)
-    return training.train(model, splits, epochs, batch_size, "one-hot", optimizer, label_smoothing,
+    adamw = optimizer(len(splits.x_train), epochs, batch_size=batch_size,
+                      peak_learning_rate=peak_learning_rate, weight_decay=weight_decay)
+    return training.train(model, splits, epochs, batch_size, "one-hot", adamw, label_smoothing,
                           callbacks=list(callbacks))
+
+
+def optimizer(train_images: int, epochs: int, *, batch_size: int, peak_learning_rate: float,
+              weight_decay: float):
+    """The recipe's optimiser, as `train_with_recipe` builds it: AdamW with
+    decoupled weight decay `weight_decay`, its learning rate following
+    `warmup_cosine` to `peak_learning_rate` and down over every step of
+    `epochs` epochs of `train_images` images in batches of `batch_size` (at
+    least 2 steps). Each call makes a new optimiser, with no state: give
+    every model its own (chapter 13 times several models trained alike)."""
+    if train_images < 1 or epochs < 1 or batch_size < 1:
+        raise ValueError(f"train_images, epochs and batch_size must each be at least 1, got "
+                         f"{train_images}, {epochs} and {batch_size}.")
+    steps = epochs * int(np.ceil(train_images / batch_size))
+    return keras.optimizers.AdamW(warmup_cosine(peak_learning_rate, max(2, steps)), weight_decay=weight_decay)
 
 
 def frozen(budget: str, model_id: str = "book_cnn", verbose: bool = False) -> dict:

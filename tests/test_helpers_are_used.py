@@ -12,15 +12,6 @@ from conftest import NOTEBOOKS, ROOT
 # names the work that will. The test fails once a pending name is used, so
 # that the list only shrinks.
 PENDING = {
-    "speed.matmul_gflops": "chapter 13's speed study, against the machine's peak (issue 27)",
-    "speed.achieved_gflops": "chapter 13's speed study, against the machine's peak (issue 27)",
-    "speed.training_flops_per_image": "chapter 13's speed study, through achieved_gflops (issue 27)",
-    "speed.cpu_supports_bfloat16": "chapter 13's speed study, mixed bfloat16 where the CPU has it (issue 27)",
-    "speed.built_under": "chapter 13's speed study, through compare_recipe_speed (issue 27)",
-    "speed.compare_recipe_speed": "chapter 13's speed study: XLA, tf.data, bfloat16 (issue 27)",
-    "speed.dataset_run": "chapter 13's speed study, the tf.data variant (issue 27)",
-    "speed.compare_thread_settings": "chapter 13's speed study, thread settings (issue 27)",
-    "speed.layer_profile": "chapter 13's speed study, what stops the recipe short of the peak (issue 27)",
     "uncertainty.paired_p_value": "chapter 11's paired ablation (issue 27)",
     "uncertainty.holm_adjusted": "chapter 11's paired ablation (issue 27)",
     "uncertainty.sign_test": "chapter 11's paired ablation (issue 27)",

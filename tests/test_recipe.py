@@ -45,6 +45,26 @@ def test_train_with_recipe_runs_every_epoch_with_adamw(tiny_splits):
     assert not any("test" in key for key in run.history)  # nothing about the test set while training
 
 
+def test_the_recipes_optimizer_is_adamw_on_the_schedule_over_every_step():
+    # 1,000 images in batches of 128: 8 steps an epoch, 16 in two epochs; a warm-up of 1 step.
+    adamw = recipe.optimizer(1000, 2, batch_size=128, peak_learning_rate=0.003, weight_decay=0.05)
+    assert isinstance(adamw, keras.optimizers.AdamW) and adamw.weight_decay == pytest.approx(0.05)
+    schedule = keras.optimizers.schedules.deserialize(adamw.get_config()["learning_rate"])
+    assert float(schedule(1)) == pytest.approx(0.003) and float(schedule(16)) == pytest.approx(0.0, abs=1e-9)
+    assert recipe.optimizer(1000, 2, batch_size=128, peak_learning_rate=0.003, weight_decay=0.05) is not adamw
+    with pytest.raises(ValueError, match="batch_size"):
+        recipe.optimizer(1000, 2, batch_size=0, peak_learning_rate=0.003, weight_decay=0.05)
+
+
+def test_train_with_recipe_trains_with_the_recipes_optimizer(tiny_splits):
+    training.set_seed(0)
+    run = recipe.train_with_recipe(tiny_model(), tiny_splits, 2, batch_size=32, peak_learning_rate=0.003,
+                                   weight_decay=1e-4)
+    built = recipe.optimizer(len(tiny_splits.x_train), 2, batch_size=32, peak_learning_rate=0.003,
+                             weight_decay=1e-4)
+    assert run.model.optimizer.get_config()["learning_rate"] == built.get_config()["learning_rate"]
+
+
 def test_a_label_smoothing_of_one_is_refused(tiny_splits):
     with pytest.raises(ValueError, match="label_smoothing"):
         recipe.train_with_recipe(tiny_model(), tiny_splits, 1, batch_size=32, peak_learning_rate=0.003,
