@@ -4,7 +4,7 @@
 #   make test-fast  the unit and hygiene tests only (a few minutes): no virtualenv
 #                 build, no book build, no notebook or browser run, no network;
 #                 leaves out the tests marked slow or integration (pyproject.toml)
-#   make studies  run the multi-run studies that chapters 8, 9 and 11 read (hours;
+#   make studies  run the reproduction study that chapters 8 and 9 read (hours;
 #                 resumable: a run already in a study file is not repeated)
 #   make outputs  re-run every notebook at full settings (stored outputs) and at
 #                 quick settings, and rewrite the README's runtime table

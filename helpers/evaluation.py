@@ -18,7 +18,7 @@ def predict_probabilities(model, images, batch_size=1024, mirror_vote=False):
 
     With `mirror_vote`, the average of the outputs for the image and for its
     mirror image (the width axis reversed): a model trained with mirrored
-    images (`models.augmentation`) gets two looks at each garment.
+    images (Keras' `RandomFlip` layer) gets two looks at each garment.
     """
     images = np.asarray(images)
     if mirror_vote and images.ndim != 4:
