@@ -12,9 +12,6 @@ from conftest import NOTEBOOKS, ROOT
 # names the work that will. The test fails once a pending name is used, so
 # that the list only shrinks.
 PENDING = {
-    "uncertainty.paired_p_value": "chapter 11's paired ablation (issue 27)",
-    "uncertainty.holm_adjusted": "chapter 11's paired ablation (issue 27)",
-    "uncertainty.sign_test": "chapter 11's paired ablation (issue 27)",
 }
 
 

@@ -287,6 +287,23 @@ def test_committed_book_recipes_were_chosen_on_validation_and_scored_on_fresh_se
     assert not any("test" in key for c in development["candidates"] for key in c)
 
 
+def test_committed_ablation_is_paired_on_the_recipes_seeds_with_its_correction_named():
+    # Chapter 11's ablation reads the published file and recomputes its table
+    # from the runs; the file's own rows (bookkit.rebuild.ablation_rows) agree.
+    from bookkit import rebuild
+
+    study = results.read_study("book_cnn_ablation", start=ROOT, verbose=False)
+    recipe_runs = results.read_study(study["paired_with"], start=ROOT, verbose=False)["runs"]
+    assert study["correction"] == "Holm" and "quick" not in study
+    assert all(len(row["seeds"]) >= 5 for row in study["rows"])
+    assert all(run["epochs_trained"] == study["planned_epochs"] for run in study["runs"])
+    recomputed = rebuild.ablation_rows(recipe_runs, study["runs"])
+    assert [row["ingredient"] for row in recomputed] == [row["ingredient"] for row in study["rows"]]
+    for mine, theirs in zip(recomputed, study["rows"]):
+        assert mine["p_value_holm"] == pytest.approx(theirs["p_value_holm"])
+        assert mine["mean_difference"] == pytest.approx(theirs["mean_difference"])
+
+
 def robustness_rows():
     return [{"model": model, "perturbation": "rotation", "level": level, "seed": seed,
              "test_accuracy": 0.9 - level / 100 - seed / 1000}
