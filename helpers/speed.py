@@ -278,6 +278,22 @@ def matmul_gflops(size=2048, repeats=5, library="tensorflow") -> float:
     return 2 * size ** 3 / best / 1e9
 
 
+PEAK_SIZES = (2048, 4096)
+PEAK_LIBRARIES = ("tensorflow", "numpy")
+
+
+def machine_peak(sizes=PEAK_SIZES, libraries=PEAK_LIBRARIES, repeats=5) -> list:
+    """`matmul_gflops` for every library and matrix size, one row each
+    ({"library", "size", "gflops"}). The machine's practical peak is the
+    largest of them: one library or one size can miss the CPU's fastest
+    kernel, and a run slowed by other work on the machine only lowers its
+    own row."""
+    if not sizes or not libraries:
+        raise ValueError("give at least one matrix size and one library.")
+    return [{"library": library, "size": size, "gflops": round(matmul_gflops(size, repeats, library), 1)}
+            for library in libraries for size in sizes]
+
+
 def _timed(call) -> float:
     started = time.perf_counter()
     call()
@@ -339,43 +355,59 @@ def built_under(policy: str, make_model):
         keras.mixed_precision.set_global_policy(previous)
 
 
+def batch_variant(batch_size: int) -> str:
+    """The name of `compare_recipe_speed`'s row for another batch size."""
+    return f"batch {batch_size}"
+
+
 def compare_recipe_speed(make_model, make_optimizer, splits, epochs=4, batch_size=128, seed=0,
-                         variants=tuple(RECIPE_VARIANTS)):
-    """Time the ways of training one model (`RECIPE_VARIANTS`) interleaved
-    (`interleaved_training`), each from the same initial weights: one row
-    per variant with its images per second (`throughput`), its speed-up over
-    "as trained" in the same rounds (`paired_speed_up`), the validation
-    accuracy after the last epoch, and whether the setting took effect
-    (XLA on, bfloat16 computed). `make_model()` builds the uncompiled model
-    and `make_optimizer()` its optimiser. "mixed bfloat16" is left out, and
+                         variants=tuple(RECIPE_VARIANTS), other_batch_sizes=()):
+    """Time the ways of training one model (`RECIPE_VARIANTS`, then one row
+    per batch size of `other_batch_sizes`, named by `batch_variant`)
+    interleaved (`interleaved_training`), each from the same initial
+    weights: one row per variant with its batch size, its images per second
+    (`throughput`), its speed-up over "as trained" in the same rounds
+    (`paired_speed_up`), the validation accuracy after the last epoch, and
+    whether the setting took effect (XLA on, bfloat16 computed).
+
+    `make_model()` builds the uncompiled model and `make_optimizer(batch_size)`
+    its optimiser for that batch size (a schedule counts steps, and a batch
+    size changes how many an epoch has). "mixed bfloat16" is left out, and
     said so in its row, where the CPU lacks bfloat16 instructions."""
     unknown = [v for v in variants if v not in RECIPE_VARIANTS]
     if unknown:
         raise ValueError(f"unknown variant {unknown[0]!r}; choose among {', '.join(RECIPE_VARIANTS)}.")
     if epochs < 2:
         raise ValueError(f"epochs must be at least 2 (the first builds the graph and is not counted), got {epochs}.")
+    bad = [b for b in other_batch_sizes if not isinstance(b, int) or b < 1 or b == batch_size]
+    if bad:
+        raise ValueError(f"other_batch_sizes must be positive whole numbers other than batch_size "
+                         f"({batch_size}); got {bad[0]!r}.")
     variants = ["as trained"] + [v for v in variants if v != "as trained"]
+    sizes = {variant: batch_size for variant in variants}
+    sizes.update({batch_variant(b): b for b in other_batch_sizes})
     skipped = {}
     runs = {}
-    for variant in variants:
+    for variant, size in sizes.items():
         if variant == "mixed bfloat16" and not cpu_supports_bfloat16():
             skipped[variant] = "this CPU has no bfloat16 instructions (no avx512_bf16 or amx_bf16 flag)"
             continue
         training.set_seed(seed)
         model = built_under("mixed_bfloat16" if variant == "mixed bfloat16" else "float32", make_model)
-        training.compile_for(model, optimizer=make_optimizer())
+        training.compile_for(model, optimizer=make_optimizer(size))
         if variant == "XLA":
             model.jit_compile = True  # read when fit builds the training step
-        run = PreparedRun(model, splits.x_train, splits.y_train, splits.x_val, splits.y_val, batch_size)
+        run = PreparedRun(model, splits.x_train, splits.y_train, splits.x_val, splits.y_val, size)
         runs[variant] = dataset_run(run, seed) if variant == "tf.data" else run
     histories = interleaved_training(runs, epochs, seed)
     rows = []
-    for variant in variants:
+    for variant, size in sizes.items():
+        what = RECIPE_VARIANTS.get(variant, f"batch size {size} in place of {batch_size}, its own schedule")
         if variant in skipped:
-            rows.append({"variant": variant, "what": RECIPE_VARIANTS[variant], "skipped": skipped[variant]})
+            rows.append({"variant": variant, "what": what, "batch_size": size, "skipped": skipped[variant]})
             continue
         model, history = runs[variant].model, histories[variant]
-        rows.append({"variant": variant, "what": RECIPE_VARIANTS[variant],
+        rows.append({"variant": variant, "what": what, "batch_size": size,
                      "jit_compile": bool(model.jit_compile),
                      "compute_dtype": next(layer.compute_dtype for layer in model.layers if layer.weights),
                      "epoch_seconds": history["seconds"],

@@ -138,6 +138,15 @@ def test_matmul_gflops_is_a_positive_rate(library):
     assert speed.matmul_gflops(size=64, repeats=2, library=library) > 0
 
 
+def test_the_machine_peak_has_a_row_per_library_and_size():
+    rows = speed.machine_peak(sizes=(32, 64), repeats=1)
+    assert [(row["library"], row["size"]) for row in rows] == [
+        ("tensorflow", 32), ("tensorflow", 64), ("numpy", 32), ("numpy", 64)]
+    assert all(row["gflops"] > 0 for row in rows)
+    with pytest.raises(ValueError, match="at least one"):
+        speed.machine_peak(sizes=())
+
+
 def test_matmul_gflops_rejects_what_it_cannot_measure():
     with pytest.raises(ValueError, match="library"):
         speed.matmul_gflops(library="torch")
@@ -165,7 +174,7 @@ def small_model():
 
 def test_the_recipe_variants_train_the_same_model_interleaved(make_splits, monkeypatch, capsys):
     monkeypatch.setattr(speed, "cpu_supports_bfloat16", lambda: False)
-    rows = speed.compare_recipe_speed(small_model, lambda: keras.optimizers.Adam(1e-3), make_splits(train=128),
+    rows = speed.compare_recipe_speed(small_model, lambda batch_size: keras.optimizers.Adam(1e-3), make_splits(train=128),
                                       epochs=2, batch_size=32)
     by_variant = {row["variant"]: row for row in rows}
     assert list(by_variant) == list(speed.RECIPE_VARIANTS)
@@ -179,11 +188,31 @@ def test_the_recipe_variants_train_the_same_model_interleaved(make_splits, monke
 
 def test_mixed_bfloat16_computes_in_bfloat16_and_leaves_the_global_policy_alone(make_splits, monkeypatch):
     monkeypatch.setattr(speed, "cpu_supports_bfloat16", lambda: True)
-    rows = speed.compare_recipe_speed(small_model, lambda: keras.optimizers.Adam(1e-3), make_splits(train=64),
+    rows = speed.compare_recipe_speed(small_model, lambda batch_size: keras.optimizers.Adam(1e-3), make_splits(train=64),
                                       epochs=2, batch_size=32, variants=("mixed bfloat16",))
     assert [row["variant"] for row in rows] == ["as trained", "mixed bfloat16"]
     assert rows[1]["compute_dtype"] == "bfloat16" and rows[0]["compute_dtype"] == "float32"
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_other_batch_sizes_get_their_own_rows_and_optimisers(make_splits):
+    asked = []
+
+    def make_optimizer(batch_size):
+        asked.append(batch_size)
+        return keras.optimizers.Adam(1e-3)
+
+    rows = speed.compare_recipe_speed(small_model, make_optimizer, make_splits(train=64), epochs=2,
+                                      batch_size=32, variants=(), other_batch_sizes=(16, 64))
+    assert [(row["variant"], row["batch_size"]) for row in rows] == [
+        ("as trained", 32), (speed.batch_variant(16), 16), (speed.batch_variant(64), 64)]
+    assert asked == [32, 16, 64]
+    assert rows[0]["speed_up"] == 1.0 and all(row["timed_epochs"] == 1 for row in rows)
+    with pytest.raises(ValueError, match="other than batch_size"):
+        speed.compare_recipe_speed(small_model, make_optimizer, make_splits(), batch_size=32,
+                                   other_batch_sizes=(32,))
+    with pytest.raises(ValueError, match="positive whole"):
+        speed.compare_recipe_speed(small_model, make_optimizer, make_splits(), other_batch_sizes=(0,))
 
 
 def test_unknown_recipe_variants_and_thread_settings_are_refused(make_splits):
