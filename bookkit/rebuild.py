@@ -229,29 +229,6 @@ def headline(splits, quick, fast, full):
                    test_accuracy_one_view=sum(r["test_accuracy_one_view"] for r in runs) / len(runs))
 
 
-def ablation_rows(recipe_runs, ablated_runs) -> list:
-    """One row per ingredient: the one-view test accuracy of the recipe minus
-    that without the ingredient, seed by seed (paired), its mean, the paired
-    t-test's p-value and Holm's adjustment over all rows, and the count of
-    seeds on which the ingredient helped."""
-    recipe_by_seed = {run["seed"]: run["test_accuracy_one_view"] for run in recipe_runs}
-    rows = []
-    for ingredient in dict.fromkeys(run["ingredient"] for run in ablated_runs):
-        without = {run["seed"]: run["test_accuracy_one_view"] for run in ablated_runs
-                   if run["ingredient"] == ingredient}
-        seeds = sorted(set(without) & set(recipe_by_seed))
-        if len(seeds) < 2:
-            continue
-        differences = [recipe_by_seed[seed] - without[seed] for seed in seeds]
-        rows.append({"ingredient": ingredient, "seeds": seeds, "differences": differences,
-                     "mean_difference": sum(differences) / len(differences),
-                     "p_value": uncertainty.paired_p_value(differences),
-                     "seeds_helped": sum(d > 0 for d in differences)})
-    for row, adjusted in zip(rows, uncertainty.holm_adjusted([row["p_value"] for row in rows]) if rows else []):
-        row["p_value_holm"] = adjusted
-    return rows
-
-
 def ablation(splits, quick, full):
     """Each ingredient of the 10-minute recipe taken back to the starting
     point's setting, one at a time, on the headline's test seeds (paired
@@ -265,7 +242,7 @@ def ablation(splits, quick, full):
                 study.add({"ingredient": ingredient, "settings": variant.settings(),
                            **scored_run(variant, splits, seed, epochs)})
     recipe_runs = StudyFile(study_path("book_cnn", quick)).runs
-    rows = ablation_rows(recipe_runs, study.runs)
+    rows = uncertainty.paired_ablation(recipe_runs, study.runs)
     helped = sum(row["mean_difference"] > 0 for row in rows)
     study.save(recipe=full.settings(), planned_epochs=epochs, paired_with="book_cnn",
                measure="test_accuracy_one_view", correction="Holm", rows=rows,

@@ -163,8 +163,10 @@ def read_study(name, dataset="fashion_mnist", start=None, verbose=True) -> dict:
     if study.get("quick"):
         raise ValueError(f"{source} holds a quick study; chapters show full runs only.")
     if verbose:
+        # A search's file lists candidates (validation runs), every other study its runs.
+        kind = "candidates" if "candidates" in study else "runs"
         print(f"{name} study: {source} ({study.get('date', 'undated')}, "
-              f"{study.get('device', 'unknown machine')}, {len(study.get('runs', []))} runs)")
+              f"{study.get('device', 'unknown machine')}, {len(study.get(kind, []))} {kind})")
     return study
 
 

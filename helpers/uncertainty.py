@@ -159,3 +159,31 @@ def sign_test(count: int, total: int) -> float:
     if not 0 <= count <= total or total < 1:
         raise ValueError(f"need 0 <= count <= total and total >= 1, got {count} of {total}.")
     return float(min(1.0, stats.binomtest(count, total, 0.5).pvalue))
+
+
+def paired_ablation(recipe_runs, ablated_runs, measure="test_accuracy_one_view") -> list:
+    """An ablation's table: one row per ingredient of `ablated_runs` (runs
+    with "ingredient", "seed" and `measure`), each compared seed by seed
+    with the recipe's run of the same seed in `recipe_runs` (paired).
+
+    Each row holds the seeds, the gains (recipe minus the run without the
+    ingredient), their mean, the paired t-test's p-value (`paired_p_value`),
+    Holm's adjustment over all rows (`holm_adjusted`) and the number of seeds
+    on which the ingredient helped. An ingredient with fewer than two seeds in
+    common with the recipe is refused: one pair cannot carry a test."""
+    recipe_by_seed = {run["seed"]: run[measure] for run in recipe_runs}
+    rows = []
+    for ingredient in dict.fromkeys(run["ingredient"] for run in ablated_runs):
+        without = {run["seed"]: run[measure] for run in ablated_runs if run["ingredient"] == ingredient}
+        seeds = sorted(set(without) & set(recipe_by_seed))
+        if len(seeds) < 2:
+            raise ValueError(f"{ingredient!r} shares {len(seeds)} seed(s) with the recipe's runs; a paired "
+                             "test needs at least two: train it on the recipe's seeds.")
+        differences = [recipe_by_seed[seed] - without[seed] for seed in seeds]
+        rows.append({"ingredient": ingredient, "seeds": seeds, "differences": differences,
+                     "mean_difference": sum(differences) / len(differences),
+                     "p_value": paired_p_value(differences),
+                     "seeds_helped": sum(d > 0 for d in differences)})
+    for row, adjusted in zip(rows, holm_adjusted([row["p_value"] for row in rows])):
+        row["p_value_holm"] = adjusted
+    return rows

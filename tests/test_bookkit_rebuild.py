@@ -131,22 +131,6 @@ def test_a_quick_rebuild_searches_then_scores_the_frozen_recipes_and_resumes(reb
     assert files_below(repository_quick) == before  # nothing written into the repository
 
 
-def test_ablation_rows_pair_by_seed_and_correct_for_several_rows():
-    recipe = [{"seed": s, "test_accuracy_one_view": 0.93} for s in (1, 2, 3)]
-    ablated = ([{"ingredient": "head", "seed": s, "test_accuracy_one_view": a}
-                for s, a in ((1, 0.92), (2, 0.921), (3, 0.919))]
-               + [{"ingredient": "dropout", "seed": s, "test_accuracy_one_view": a}
-                  for s, a in ((3, 0.935), (1, 0.925), (2, 0.93))])
-    rows = {row["ingredient"]: row for row in rebuild.ablation_rows(recipe, ablated)}
-    assert list(rows) == ["head", "dropout"]
-    assert rows["head"]["differences"] == pytest.approx([0.01, 0.009, 0.011])
-    assert rows["head"]["seeds_helped"] == 3 and rows["dropout"]["seeds_helped"] == 1
-    assert rows["dropout"]["seeds"] == [1, 2, 3]  # paired by seed, not by order
-    assert rows["dropout"]["mean_difference"] == pytest.approx(0.0)
-    for row in rows.values():  # Holm's adjustment never lowers a p-value
-        assert row["p_value"] <= row["p_value_holm"] <= 1
-
-
 def test_an_architecture_is_timed_once_and_its_epoch_seconds_reused(rebuild_root, monkeypatch):
     timings = []
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from helpers import machine, models, results, splitting, training
+from helpers import machine, models, results, splitting, training, uncertainty
 
 
 def record(model="m"):
@@ -214,6 +214,14 @@ def test_read_study_prefers_this_checkouts_file_and_names_it(tmp_path, capsys):
     assert all(fact in line for fact in ("2026-01-01", "a CPU", "2 runs"))
 
 
+def test_read_study_counts_a_searchs_candidates(tmp_path, capsys):
+    folder = tmp_path / "results" / "fashion_mnist"
+    folder.mkdir(parents=True)
+    (folder / "search.json").write_text(json.dumps({"study": "search", "candidates": [{}, {}, {}]}))
+    results.read_study("search", start=tmp_path)
+    assert "3 candidates" in capsys.readouterr().out
+
+
 def test_read_study_falls_back_to_the_shipped_copy_and_refuses_quick_studies(tmp_path, capsys, monkeypatch):
     # A quick study in this checkout is not read: studies are full runs only.
     write_study(tmp_path / "results" / "quick" / "fashion_mnist", "reproduction", quick=True)
@@ -289,15 +297,13 @@ def test_committed_book_recipes_were_chosen_on_validation_and_scored_on_fresh_se
 
 def test_committed_ablation_is_paired_on_the_recipes_seeds_with_its_correction_named():
     # Chapter 11's ablation reads the published file and recomputes its table
-    # from the runs; the file's own rows (bookkit.rebuild.ablation_rows) agree.
-    from bookkit import rebuild
-
+    # from the runs with uncertainty.paired_ablation, as the rebuild wrote them.
     study = results.read_study("book_cnn_ablation", start=ROOT, verbose=False)
     recipe_runs = results.read_study(study["paired_with"], start=ROOT, verbose=False)["runs"]
     assert study["correction"] == "Holm" and "quick" not in study
     assert all(len(row["seeds"]) >= 5 for row in study["rows"])
     assert all(run["epochs_trained"] == study["planned_epochs"] for run in study["runs"])
-    recomputed = rebuild.ablation_rows(recipe_runs, study["runs"])
+    recomputed = uncertainty.paired_ablation(recipe_runs, study["runs"])
     assert [row["ingredient"] for row in recomputed] == [row["ingredient"] for row in study["rows"]]
     for mine, theirs in zip(recomputed, study["rows"]):
         assert mine["p_value_holm"] == pytest.approx(theirs["p_value_holm"])

@@ -166,6 +166,10 @@ def test_bfloat16_support_is_read_from_the_cpus_flags(tmp_path):
     assert not speed.cpu_supports_bfloat16(tmp_path / "missing")  # not Linux: no /proc/cpuinfo
 
 
+def adam(batch_size):  # compare_recipe_speed asks for an optimiser per batch size
+    return keras.optimizers.Adam(1e-3)
+
+
 def small_model():
     return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
                              keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
@@ -174,7 +178,7 @@ def small_model():
 
 def test_the_recipe_variants_train_the_same_model_interleaved(make_splits, monkeypatch, capsys):
     monkeypatch.setattr(speed, "cpu_supports_bfloat16", lambda: False)
-    rows = speed.compare_recipe_speed(small_model, lambda batch_size: keras.optimizers.Adam(1e-3), make_splits(train=128),
+    rows = speed.compare_recipe_speed(small_model, adam, make_splits(train=128),
                                       epochs=2, batch_size=32)
     by_variant = {row["variant"]: row for row in rows}
     assert list(by_variant) == list(speed.RECIPE_VARIANTS)
@@ -188,7 +192,7 @@ def test_the_recipe_variants_train_the_same_model_interleaved(make_splits, monke
 
 def test_mixed_bfloat16_computes_in_bfloat16_and_leaves_the_global_policy_alone(make_splits, monkeypatch):
     monkeypatch.setattr(speed, "cpu_supports_bfloat16", lambda: True)
-    rows = speed.compare_recipe_speed(small_model, lambda batch_size: keras.optimizers.Adam(1e-3), make_splits(train=64),
+    rows = speed.compare_recipe_speed(small_model, adam, make_splits(train=64),
                                       epochs=2, batch_size=32, variants=("mixed bfloat16",))
     assert [row["variant"] for row in rows] == ["as trained", "mixed bfloat16"]
     assert rows[1]["compute_dtype"] == "bfloat16" and rows[0]["compute_dtype"] == "float32"

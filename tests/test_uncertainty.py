@@ -132,3 +132,21 @@ def test_sign_test_is_a_binomial_test_with_even_chances():
     assert uncertainty.sign_test(5, 8) == pytest.approx(stats.binomtest(5, 8, 0.5).pvalue)
     with pytest.raises(ValueError, match="7"):
         uncertainty.sign_test(7, 6)
+
+
+def test_an_ablation_pairs_by_seed_and_corrects_for_several_rows():
+    recipe = [{"seed": s, "test_accuracy_one_view": 0.93} for s in (1, 2, 3)]
+    ablated = ([{"ingredient": "head", "seed": s, "test_accuracy_one_view": a}
+                for s, a in ((1, 0.92), (2, 0.921), (3, 0.919))]
+               + [{"ingredient": "dropout", "seed": s, "test_accuracy_one_view": a}
+                  for s, a in ((3, 0.935), (1, 0.925), (2, 0.93))])
+    rows = {row["ingredient"]: row for row in uncertainty.paired_ablation(recipe, ablated)}
+    assert list(rows) == ["head", "dropout"]
+    assert rows["head"]["differences"] == pytest.approx([0.01, 0.009, 0.011])
+    assert rows["head"]["seeds_helped"] == 3 and rows["dropout"]["seeds_helped"] == 1
+    assert rows["dropout"]["seeds"] == [1, 2, 3]  # paired by seed, not by order
+    assert rows["dropout"]["mean_difference"] == pytest.approx(0.0)
+    for row in rows.values():  # Holm's adjustment never lowers a p-value
+        assert row["p_value"] <= row["p_value_holm"] <= 1
+    with pytest.raises(ValueError, match="'head' shares 1 seed"):
+        uncertainty.paired_ablation(recipe[:1], ablated)
