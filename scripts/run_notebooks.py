@@ -68,9 +68,12 @@ def quick_parameters(notebook: Path) -> dict:
     return setting_parameters(notebook, "quick")
 
 
-# A code cell that trains: it calls Keras' fit or one of the book's training
-# functions (training.train, a chapter's own run_once or train_* helper).
-TRAINING_CALL = re.compile(r"\.fit\(|\btrain\(|\brun_once\(|\btrain_\w+\(")
+# A code cell that trains: it calls Keras' fit, one of the book's training
+# functions (training.train, recipe.train_with_recipe, a chapter's own run_once
+# or train_* helper), or a speed helper that times trainings
+# (speed.compare_training_speed, interleaved_training, layer_profile, ...).
+TRAINING_CALL = re.compile(r"\.fit\(|\btrain\(|\brun_once\(|\btrain_\w+\(|\bcompare_\w*(speed|settings)\("
+                           r"|\binterleaved_training\(|\blayer_profile\(")
 
 
 def training_seconds(cells) -> float:

@@ -61,3 +61,17 @@ def test_a_rooms_training_time_leaves_out_the_exercise_solutions():
     kept = make_student.remove_solutions(executed, "99_demo.ipynb")
     assert run_notebooks.training_seconds(executed.cells) == pytest.approx(230.0)
     assert run_notebooks.training_seconds(kept) == pytest.approx(30.0)
+
+
+def test_a_rooms_training_is_the_core_paths_and_going_further_is_counted_apart():
+    import nbformat
+
+    cells = [nbformat.v4.new_code_cell("history = model.fit(x, y)"),
+             nbformat.v4.new_markdown_cell("## Going further"),
+             nbformat.v4.new_code_cell("more = model.fit(x, y, epochs=20)")]
+    cells[0].metadata["papermill"] = {"duration": 30.0}
+    cells[2].metadata["papermill"] = {"duration": 200.0}
+    for cell in cells[1:]:
+        cell.metadata["tags"] = ["going-further"]
+    core, further = check_workshop.room_training(nbformat.v4.new_notebook(cells=cells), "99_demo.ipynb")
+    assert (core, further) == (pytest.approx(30.0), pytest.approx(200.0))
