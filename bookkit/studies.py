@@ -48,7 +48,8 @@ def run_tutorial_protocol(model_id: str, seed: int, train_subset: int | None = N
 
     settings = models.TUTORIAL_SETTINGS[model_id]
     x_train, y_train, x_test, y_test = tutorial_protocol_data(model_id, train_subset)
-    labels, epochs = settings["labels"], epochs or settings["epochs"]
+    labels = settings["labels"]
+    epochs = settings["epochs"] if epochs is None else epochs
     training.set_seed(seed)
     model = models.BUILDERS[model_id](**settings.get("as_published", {}))
     training.compile_for(model, labels)
@@ -68,7 +69,7 @@ def run_book_protocol(model_id: str, splits: splitting.Splits, seed: int, epochs
     validation split held out, the tutorial's epochs and batch size) and
     score the test set after the last epoch. Returns the study row."""
     settings = models.TUTORIAL_SETTINGS[model_id]
-    epochs = epochs or settings["epochs"]
+    epochs = settings["epochs"] if epochs is None else epochs
     training.set_seed(seed)
     run = training.train(models.build_model(model_id), splits, epochs, settings["batch_size"],
                          settings["labels"])

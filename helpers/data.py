@@ -1,4 +1,4 @@
-"""Loading and preparing Fashion-MNIST (and MNIST digits, for an exercise).
+"""Loading and preparing Fashion-MNIST.
 
 `load_fashion_mnist()` returns exactly what `keras.datasets.fashion_mnist.load_data()`
 returns, but it reads the four official IDX files itself so that it can
@@ -7,10 +7,6 @@ returns, but it reads the four official IDX files itself so that it can
   Keras' cache, and only then a download), and
 * refuse anything that is not the official data, with a message that says what
   was wrong and what to do about it.
-
-`load_mnist()` does the same for the MNIST digits: from a folder of the four
-IDX files named by $MNIST_DIR, read by the same reader, or else from Keras'
-own copy (`mnist.npz`, in its cache or downloaded into it).
 
 The checksums are of the *decompressed* files: mirrors recompress the `.gz`
 files (Debian's differ byte for byte from Zalando's), but the IDX bytes inside
@@ -88,21 +84,19 @@ class IdxFile:
     name: str
     magic: int
     shape: tuple  # (count,) for labels, (count, rows, cols) for images
-    sha256: str | None  # of the decompressed bytes; None: not recorded (MNIST)
+    sha256: str | None  # of the decompressed bytes; None: no checksum to compare
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """The four files of an MNIST-style dataset: train/test images and labels."""
+    """The four files of an MNIST-style dataset (Fashion-MNIST's layout):
+    train/test images and labels."""
 
     name: str
     train_images: IdxFile
     train_labels: IdxFile
     test_images: IdxFile
     test_labels: IdxFile
-    # Images per class (label 0, 1, ...) in the official train and test
-    # labels, if published; checked after reading, whatever the file format.
-    label_counts: dict | None = None
 
     @property
     def files(self):
@@ -127,27 +121,6 @@ FASHION_MNIST = DatasetSpec(
         "t10k-labels-idx1-ubyte.gz", LABELS_MAGIC, (10000,),
         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     ),
-)
-
-DIGIT_NAMES = tuple(str(digit) for digit in range(10))
-"""The ten MNIST classes: the digits 0-9, indexed by label."""
-
-MNIST_ENV_VAR = "MNIST_DIR"
-MNIST_NPZ = "mnist.npz"  # Keras' copy, in keras_home() / "datasets"
-MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-# No checksum of the decompressed MNIST IDX files is recorded here (mirrors
-# publish only checksums of their own .gz files), so MNIST's IDX files are
-# checked by structure and by the published number of images of each digit.
-MNIST = DatasetSpec(
-    name="MNIST",
-    train_images=IdxFile("train-images-idx3-ubyte.gz", IMAGES_MAGIC, (60000, 28, 28), None),
-    train_labels=IdxFile("train-labels-idx1-ubyte.gz", LABELS_MAGIC, (60000,), None),
-    test_images=IdxFile("t10k-images-idx3-ubyte.gz", IMAGES_MAGIC, (10000, 28, 28), None),
-    test_labels=IdxFile("t10k-labels-idx1-ubyte.gz", LABELS_MAGIC, (10000,), None),
-    label_counts={
-        "train": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
-        "test": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009),
-    },
 )
 
 HOW_TO_GET_THE_DATA = (
@@ -339,40 +312,7 @@ def load_dataset(folder, spec: DatasetSpec):
         raise DatasetNotFoundError(f"{folder} lacks {', '.join(missing)}.\n" + HOW_TO_GET_THE_DATA,
                                    places=[f"{folder}: lacks {', '.join(missing)}"])
     x_train, y_train, x_test, y_test = (read_idx(folder / f.name, f) for f in spec.files)
-    check_label_counts(spec, y_train, y_test, source=folder)
     return (x_train, y_train), (x_test, y_test)
-
-
-def check_label_counts(spec: DatasetSpec, y_train, y_test, source):
-    """Raise CorruptDatasetError unless every class has its published count."""
-    if spec.label_counts is None:
-        return
-    for split, labels in (("train", y_train), ("test", y_test)):
-        expected = np.asarray(spec.label_counts[split])
-        found = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(expected))
-        if found.shape != expected.shape or np.any(found != expected):
-            raise CorruptDatasetError(
-                f"The {split} labels in {source} are not the official {spec.name} "
-                f"labels: images per class {found.tolist()}, expected "
-                f"{list(expected)}. Delete the files and get the data again."
-            )
-
-
-def check_arrays(spec: DatasetSpec, arrays, source):
-    """Check arrays from a non-IDX copy (such as Keras' .npz) against `spec`.
-
-    `arrays` is `(x_train, y_train), (x_test, y_test)`; each must be uint8 with
-    the shape of its IDX file, and the labels must have the published counts.
-    """
-    (x_train, y_train), (x_test, y_test) = arrays
-    for array, expected in zip((x_train, y_train, x_test, y_test), spec.files):
-        if array.dtype != np.uint8 or array.shape != tuple(expected.shape):
-            raise CorruptDatasetError(
-                f"{source}: the array for {expected.name} has dtype {array.dtype} and "
-                f"shape {array.shape}, expected uint8 {tuple(expected.shape)}. Delete "
-                "it and get the data again."
-            )
-    check_label_counts(spec, y_train, y_test, source)
 
 
 def load_fashion_mnist(download: bool = True):
@@ -388,67 +328,6 @@ def load_fashion_mnist(download: bool = True):
     the official data.
     """
     return load_dataset(find_dataset_dir(FASHION_MNIST, download=download), FASHION_MNIST)
-
-
-def mnist_npz_path() -> Path:
-    """Where Keras keeps its copy of MNIST: keras_home() / datasets / mnist.npz."""
-    return keras_home() / "datasets" / MNIST_NPZ
-
-
-def read_mnist_npz(path):
-    """Read Keras' mnist.npz after checking its SHA-256 against Keras' own."""
-    path = Path(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != MNIST_NPZ_SHA256:
-        raise CorruptDatasetError(
-            f"{path} is not Keras' copy of MNIST (SHA-256 {digest}, expected "
-            f"{MNIST_NPZ_SHA256}). It is probably a partial download: delete it "
-            "and call load_mnist() again."
-        )
-    with np.load(path, allow_pickle=False) as f:
-        arrays = (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-    check_arrays(MNIST, arrays, source=path)
-    return arrays
-
-
-def load_mnist(download: bool = True):
-    """Load the MNIST digits, in the same layout as load_fashion_mnist().
-
-    Looks in $MNIST_DIR (the four official IDX .gz files, read and checked by
-    the same reader as Fashion-MNIST), then for Keras' copy in its cache,
-    downloading it there (with Keras' own checksum) if it is missing and
-    `download` is true.
-    """
-    explicit = folder_from_env(MNIST, MNIST_ENV_VAR)
-    if explicit is not None:
-        return load_dataset(explicit, MNIST)
-    cache = mnist_npz_path()
-    if cache.is_file():
-        return read_mnist_npz(cache)
-    tried = [f"  - ${MNIST_ENV_VAR}: not set", f"  - Keras' cache {cache}: no such file"]
-    if download:
-        try:
-            download_mnist_npz()
-        except Exception as err:  # any failure: no network, refused, disk full...
-            tried.append(f"  - downloading {KERAS_ORIGIN}{MNIST_NPZ} failed: {err}")
-        else:
-            return read_mnist_npz(cache)
-    else:
-        tried.append("  - downloading was not allowed (download=False)")
-    raise DatasetNotFoundError(
-        "Could not find MNIST. Places tried:\n" + "\n".join(tried) + "\n"
-        "To get the data, connect to the internet and call load_mnist() again (Keras "
-        f"downloads {MNIST_NPZ} into its cache), or put the four official .gz files "
-        f"in a folder and set {MNIST_ENV_VAR} to it."
-    )
-
-
-def download_mnist_npz():
-    """Download Keras' mnist.npz into its cache; Keras checks the SHA-256."""
-    keras = keras_module()
-
-    keras.utils.get_file(MNIST_NPZ, origin=KERAS_ORIGIN + MNIST_NPZ, file_hash=MNIST_NPZ_SHA256,
-                         cache_dir=str(keras_home()), cache_subdir="datasets")
 
 
 def scale_images(images, channel_axis: bool = True) -> np.ndarray:

@@ -349,13 +349,14 @@ def mistakes_gallery(images, labels, probabilities, class_names, count=20, ncols
 def plot_accuracy_against_time(histories, title=None):
     """Validation accuracy after each epoch against the training seconds spent
     so far, one line per model. `histories` maps a model's name to its history
-    (with "val_accuracy" and "seconds" per epoch, as `training.train` returns)."""
+    (with "val_accuracy" and "seconds" per epoch, as the results files keep it)."""
     fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     for name, history in histories.items():
         missing = {"val_accuracy", "seconds"} - set(history)
         if missing:
             raise ValueError(f"the history of {name!r} lacks {', '.join(sorted(missing))}; "
-                             "pass histories recorded by helpers.training.train.")
+                             "pass the histories of the results files (results.read_results), "
+                             "which keep the seconds of every epoch.")
         minutes = np.cumsum(history["seconds"]) / 60
         ax.plot(minutes, history["val_accuracy"], "o-", label=name, markersize=4)
     ax.set(xlabel="training time (minutes, cumulative)", ylabel="validation accuracy", title=title)

@@ -84,7 +84,8 @@ def frozen(budget: str, model_id: str = "book_cnn", verbose: bool = False) -> di
     study = results.read_study(RECIPE_STUDIES[budget], verbose=verbose)
     if "recipe" not in study or "planned_epochs" not in study:
         raise ValueError(f"{RECIPE_STUDIES[budget]}.json holds no frozen recipe (no 'recipe' and "
-                         "'planned_epochs'); publish the rebuild's studies (python -m bookkit.rebuild publish).")
+                         "'planned_epochs'): it is not the book's file. Reinstall the book's "
+                         "helpers package, whose copy holds the recipes.")
     epochs = study["planned_epochs"]
     if model_id == "book_dense":
         epochs = results.read_study("book_dense", verbose=verbose)["planned_epochs"][budget]

@@ -158,7 +158,9 @@ def read_study(name, dataset="fashion_mnist", start=None, verbose=True) -> dict:
                                  "shipped with the helpers package")
     else:
         raise FileNotFoundError(f"No study {name!r}: neither {path} nor the package's copy exists. "
-                                "`python scripts/run_studies.py --full` writes the book's studies.")
+                                "Reinstall the book's helpers package, whose copy holds every "
+                                "study the chapters read (the README's 'Studies' section says "
+                                "which run writes each one).")
     study = json.loads(path.read_text())
     if study.get("quick"):
         raise ValueError(f"{source} holds a quick study; chapters show full runs only.")

@@ -9,6 +9,7 @@ from bookkit import studies
 from helpers import data, models
 
 
+@pytest.mark.needs_real_data
 def test_tutorial_protocol_data_follows_each_tutorial():
     x, y, x_test, y_test = studies.tutorial_protocol_data("dense_baseline")
     assert x.shape == (60000, 28, 28, 1) and x.max() == 1.0 and x_test.shape == (10000, 28, 28, 1)

@@ -20,10 +20,7 @@ from conftest import ROOT
 from helpers import check_setup, data
 from helpers.check_setup import Check
 
-DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-needs_debian_data = pytest.mark.skipif(
-    not (DEBIAN_FASHION_MNIST / "t10k-labels-idx1-ubyte.gz").is_file(),
-    reason=f"needs Debian's dataset-fashion-mnist in {DEBIAN_FASHION_MNIST}")
+DEBIAN_FASHION_MNIST = Path(data.DEBIAN_DIR)
 
 
 CHECK_NAMES = ["Python", "TensorFlow", "Keras", "helpers", "data", "training"]
@@ -65,7 +62,7 @@ def data_found(monkeypatch, fast_training):
                         lambda download=False: (Check("data", True, "simulated"), ([], [])))
 
 
-@needs_debian_data
+@pytest.mark.needs_real_data
 def test_ready_on_this_machine(capsys, monkeypatch):
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
     monkeypatch.delenv("FASHION_MNIST_SYSTEM_DIR", raising=False)
@@ -117,7 +114,7 @@ def test_an_empty_data_folder_in_the_variable_is_named(capsys, no_data, monkeypa
                          "page (Setting up, under Teaching with this book).")
 
 
-@needs_debian_data
+@pytest.mark.needs_real_data
 def test_a_damaged_file_fails_the_data_check(capsys, no_data, monkeypatch, fast_training):
     folder = no_data / "copy"
     shutil.copytree(DEBIAN_FASHION_MNIST, folder)

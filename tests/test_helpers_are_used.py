@@ -1,6 +1,8 @@
-"""Every public function and class of `helpers` serves a learner: a chapter
-notebook or a teaching page calls it, directly or through another helper
-that is used. What only maintainers run belongs in `bookkit` or `scripts`."""
+"""Every public function and class of `helpers` serves a learner: a chapter's
+code calls it by its module and name (or a page runs its module's main, as the
+setup check), directly or through another helper that is used. Tests,
+scripts and prose do not count. What only maintainers run belongs in
+`bookkit` or `scripts`."""
 
 import ast
 import json
@@ -40,32 +42,55 @@ def definitions():
     return defined, module_level
 
 
-def learner_code():
-    """The code cells of every chapter notebook and the text of every page."""
-    cells = []
+def notebook_references(source: str) -> set:
+    """The helpers a chapter's code cell names, as "module.name": attributes of
+    a name (`data.load_fashion_mnist`, `helpers.quiet_tensorflow`) and names
+    imported from a module (`from helpers.speed import throughput`). IPython's
+    magics (`%pip`, `!ls`) are left out."""
+    code = "\n".join(line[:len(line) - len(line.lstrip())] + "pass"  # keeps an if-block valid
+                     if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    found = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            found.add(f"{node.value.id}.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers."):
+            found |= {f"{node.module.split('.')[1]}.{alias.name}" for alias in node.names}
+    # A cell that writes a helper out in full says "# saved as helpers.<module>.<name>"
+    # (tests/test_cells_match_helpers.py holds the two equal).
+    found |= {f"{module}.{name}" for module, name in re.findall(r"# saved as helpers\.(\w+)\.(\w+)", source)}
+    return found
+
+
+def learner_references() -> set:
+    """What learners call: the helpers that the chapters' code cells name, and
+    the main() of every module that a page runs with `python -m helpers.<module>`
+    (the setup check)."""
+    found = set()
     for path in NOTEBOOKS:
         notebook = json.loads(path.read_text())
-        cells += ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    pages = [path.read_text() for path in (ROOT / "book").rglob("*.md")]
-    return "\n".join(cells + pages)
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                found |= notebook_references("".join(cell["source"]))
+    for page in (ROOT / "book").rglob("*.md"):
+        found |= {f"{module}.main" for module in re.findall(r"python -m helpers\.(\w+)", page.read_text())}
+    return found
 
 
-def used_names(defined, module_level, text):
-    """The definitions that the learners' `text` names (by bare name), and
-    those reachable from them or from module-level code through the
-    definitions' own references."""
+def used_names(defined, module_level, references):
+    """The definitions that learners call (`references`, as "module.name";
+    "helpers.name" for what the package itself exports), and those reachable
+    from them or from module-level code through the definitions' own
+    references."""
     by_bare_name = {}
     for name in defined:
         by_bare_name.setdefault(name.split(".")[1], []).append(name)
-    used = {name for name in defined if re.search(rf"\b{name.split('.')[1]}\b", text)}
-    # `python -m helpers.<module>` runs that module's main()
-    used |= {name for name in defined if name.endswith(".main")
-             and f"helpers.{name.split('.')[0]}" in text}
+    used = {name for name in defined if name in references
+            or f"helpers.{name.split('.')[1]}" in references}
     frontier = list(used) + [None]
-    references = set().union(*module_level.values())
+    module_references = set().union(*module_level.values())
     while frontier:
         name = frontier.pop()
-        for bare in (references if name is None else defined[name]):
+        for bare in (module_references if name is None else defined[name]):
             for target in by_bare_name.get(bare, []):
                 if target not in used:
                     used.add(target)
@@ -73,10 +98,18 @@ def used_names(defined, module_level, text):
     return used
 
 
+def test_a_cells_references_are_qualified_names_not_words():
+    cell = ("%pip install something\nfrom helpers.speed import throughput\n"
+            "x = data.load_fashion_mnist()  # train the model\nprint('shift')\n"
+            "# saved as helpers.conv.conv2d_loops\ndef conv2d_loops(): pass")
+    assert notebook_references(cell) == {"speed.throughput", "data.load_fashion_mnist",
+                                         "conv.conv2d_loops"}
+
+
 def test_every_public_helper_is_used_by_a_chapter_or_page():
     defined, module_level = definitions()
     public = {name for name in defined if not name.split(".")[1].startswith("_")}
-    used = used_names(defined, module_level, learner_code())
+    used = used_names(defined, module_level, learner_references())
     unused = sorted(public - used - set(PENDING))
     assert not unused, f"helpers that no chapter or page uses (move them to bookkit or scripts): {unused}"
     now_used = sorted(set(PENDING) & used)

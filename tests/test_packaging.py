@@ -7,9 +7,12 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.integration  # builds a wheel
 def test_wheel_contains_the_helpers_package_and_only_light_dependencies(tmp_path):
     # Build from a copy, so that setuptools' build/ folder never lands in the checkout.
     source = tmp_path / "source"

@@ -74,4 +74,4 @@ def test_the_reproduction_studys_chapter_rows_are_the_chapters_runs():
     for run in from_chapters:
         assert run == run_studies.chapter_row(run["model"]), (
             f"{run['model']}: the chapter was re-run; refresh the study with "
-            "`python scripts/run_studies.py --full reproduction`")
+            "`python scripts/run_studies.py --full`")

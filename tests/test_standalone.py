@@ -38,12 +38,13 @@ import tomllib
 import yaml
 
 from conftest import NOTEBOOKS, ROOT
+from helpers import data
 from scripts import run_notebooks, setup_cell
 
 # A fresh virtualenv, then every chapter executed: minutes, and `make test-fast` leaves it out.
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+DEBIAN_FASHION_MNIST = str(data.DEBIAN_DIR)
 # What runs the notebooks in the virtualenv, besides the book's own libraries:
 # Colab brings its own Jupyter, so these stay at the locked versions at both
 # ends of the supported range (an unpinned mix of IPython and ipykernel can
