@@ -374,8 +374,6 @@ def test_every_page_works_offline(crawl, book, screenshots, server):
 # fail them (the test below says when one no longer does, so that it leaves
 # this list), and every other page must pass.
 COMFORT_PENDING = {
-    "notebooks/11_book_cnn.html": "rebuilt with the new recipes (issue 27), then re-run",
-    "notebooks/13_training_speed.html": "rebuilt with the speed study (issue 27), then re-run",
 }
 
 
