@@ -35,6 +35,18 @@ def test_the_recorded_check_shows_chapter_5s_lesson_at_the_workshop_settings():
     assert record["lesson_shows"] == check_workshop.lesson_shows(record["chapter_5"]) is True
 
 
+def test_the_recorded_check_times_every_chapter_within_the_rooms_budget():
+    # The record (a full check on an otherwise idle 2-core machine) holds the
+    # training of every chapter's core path, which is what a room runs.
+    record = json.loads(check_workshop.CHECK_FILE.read_text())
+    chapters = {path.name for path in run_notebooks.book_notebooks()}
+    assert set(record["training_seconds"]) == chapters
+    assert set(record["going_further_training_seconds"]) == chapters
+    over = {name: seconds for name, seconds in record["training_seconds"].items()
+            if seconds > check_workshop.TRAINING_TARGET_SECONDS}
+    assert not over, f"core training over {check_workshop.TRAINING_TARGET_SECONDS} s: {over}"
+
+
 def test_chapters_are_chosen_by_number_and_an_unknown_number_is_named():
     notebooks = [Path(f"{n}.ipynb") for n in ("01_a", "05_b", "11_c")]
     assert check_workshop.chosen_chapters(notebooks, ["5", "11"]) == notebooks[1:]
