@@ -22,12 +22,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import time
 from pathlib import Path
 
 from bookkit import search
-from helpers import evaluation, machine, splitting, uncertainty
+from helpers import evaluation, machine, speed, splitting, training, uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SEEDS = (101, 102, 103, 104, 105)
@@ -107,15 +108,16 @@ def plan(study, candidate, splits, budget, quick, builder=None, key=None) -> tup
     return seconds, search.planned_epochs(seconds, budget)
 
 
-def development_run(study, splits, candidate, stage, change, budget, quick):
+def development_run(study, splits, candidate, stage, change, budget, quick, planned=None):
     """One candidate on each development seed, validation only (resumed if on file).
+    `planned` is (seconds per epoch, epochs), planned by `plan` if None.
     Returns the mean validation accuracy over the seeds."""
     scores = []
     for seed in search.DEVELOPMENT_SEEDS:
         key = {"settings": candidate.settings(), "budget_seconds": budget, "seed": seed}
         run = study.find(**key)
         if run is None:
-            seconds, epochs = plan(study, candidate, splits, budget, quick)
+            seconds, epochs = planned or plan(study, candidate, splits, budget, quick)
             timing = "" if seconds is None else f"about {seconds:.1f} s an epoch, "
             print(f"[{stage}] {change}: {timing}{epochs} epochs", flush=True)
             wait_while_held()
@@ -138,8 +140,8 @@ def development_run(study, splits, candidate, stage, change, budget, quick):
 
 def run_search(study, splits, start, stages, budget, label, quick):
     """Stage by stage: try each change on the incumbent, keep the best one if
-    search.keeps says so. Returns (the winner, the decisions): one decision
-    per stage, with the incumbent's accuracy before it, the best change and
+    search.keeps says so. Returns (the winner, its validation accuracy, the
+    decisions): one decision per stage, with the incumbent's accuracy before it, the best change and
     its accuracy, and whether it was kept."""
     incumbent = start
     best = development_run(study, splits, incumbent, f"{label}: start", "none", budget, quick)
@@ -162,25 +164,97 @@ def run_search(study, splits, start, stages, budget, label, quick):
             if kept:
                 incumbent, best = challenger, score
         print(f"[{label}: {stage}] incumbent {incumbent.settings()} at {best:.4f}", flush=True)
-    return incumbent, decisions
+    return incumbent, best, decisions
+
+
+# Epochs of each precision in the timing of the precision stage: one of each
+# in turn, the first (which builds the graph) not counted.
+PRECISION_TIMING_EPOCHS = 9
+
+
+def precision_ratio(study, incumbent, challenger, splits) -> dict:
+    """How many times as fast as the incumbent the challenger (the same
+    network in another precision) trains an epoch on this machine: both
+    trained side by side, one epoch of each in turn
+    (`speed.interleaved_training`), so that the machine's slow spells fall
+    on both; the median of the round-by-round ratios
+    (`speed.paired_speed_up`) and their range. Kept in the study file
+    (`precision_timing`), so that it is measured once."""
+    key = json.dumps([search.cost_key(incumbent.settings()), challenger.precision])
+    timings = study.content.get("precision_timing", {})
+    if key not in timings:
+        wait_while_held()
+        runs = {}
+        for candidate in (incumbent, challenger):
+            training.set_seed(0)
+            model = search.build(candidate)
+            steps = PRECISION_TIMING_EPOCHS * math.ceil(len(splits.x_train) / candidate.batch_size)
+            training.compile_for(model, "one-hot", search.optimizer(candidate, steps))
+            runs[candidate.precision] = speed.PreparedRun(
+                model, splits.x_train, splitting.encode_labels(splits.y_train, "one-hot"), splits.x_val,
+                splitting.encode_labels(splits.y_val, "one-hot"), candidate.batch_size)
+        seconds = {name: history["seconds"] for name, history in
+                   speed.interleaved_training(runs, PRECISION_TIMING_EPOCHS, seed=0).items()}
+        timings = {**timings, key: {"seconds_per_epoch": seconds,
+                                    **speed.paired_speed_up(seconds[challenger.precision],
+                                                            seconds[incumbent.precision]),
+                                    "device": machine.device_description(),
+                                    "date": datetime.date.today().isoformat()}}
+        study.save(precision_timing=timings)
+    return timings[key]
+
+
+def precision_stage(study, splits, incumbent, incumbent_accuracy, budget, label, quick):
+    """The search's last stage (`search.PRECISION_STAGE`): the incumbent in
+    mixed bfloat16, for the epochs its speed ratio fits in the budget (the
+    incumbent's recorded seconds per epoch divided by the ratio measured
+    today), decided by `search.keeps`. Returns (the winner, the decision)."""
+    stage, (change,) = search.PRECISION_STAGE
+    challenger = incumbent.changed(**change)
+    if not quick and not speed.cpu_supports_bfloat16():
+        raise SystemExit("this CPU has no bfloat16 instructions (no avx512_bf16 or amx_bf16 flag): the "
+                         "precision stage must run on the book's machine, where bfloat16 is computed.")
+    planned = None
+    if not quick:
+        ratio = precision_ratio(study, incumbent, challenger, splits)["speed_up"]
+        seconds = epoch_seconds(study, incumbent, splits) / ratio
+        planned = (round(seconds, 2), search.planned_epochs(seconds, budget))
+    score = development_run(study, splits, challenger, f"{label}: {stage}", json.dumps(change, sort_keys=True),
+                            budget, quick, planned)
+    kept = search.keeps(incumbent_accuracy, score)
+    decision = {"stage": f"{label}: {stage}", "incumbent_accuracy": incumbent_accuracy,
+                "best_change": json.dumps(change, sort_keys=True), "best_accuracy": score, "kept": kept}
+    winner, accuracy = (challenger, score) if kept else (incumbent, incumbent_accuracy)
+    print(f"[{label}: {stage}] incumbent {winner.settings()} at {accuracy:.4f}", flush=True)
+    return winner, decision
 
 
 def development(splits, quick):
     study = StudyFile(study_path("book_cnn_development", quick))
     start = search.Candidate()
-    fast, fast_decisions = run_search(study, splits, start, search.FAST_STAGES, search.FAST_BUDGET_SECONDS,
-                                      "3 minutes", quick)
-    study.save(fast_recipe=fast.settings())
-    full, full_decisions = run_search(study, splits, fast, search.FULL_STAGES, search.FULL_BUDGET_SECONDS,
-                                      "10 minutes", quick)
+    fast_float32, fast_accuracy, fast_decisions = run_search(
+        study, splits, start, search.FAST_STAGES, search.FAST_BUDGET_SECONDS, "3 minutes", quick)
+    full_float32, full_accuracy, full_decisions = run_search(
+        study, splits, fast_float32, search.FULL_STAGES, search.FULL_BUDGET_SECONDS, "10 minutes", quick)
+    winners = []
+    for label, candidate, accuracy, budget, decisions in (
+            ("3 minutes", fast_float32, fast_accuracy, search.FAST_BUDGET_SECONDS, fast_decisions),
+            ("10 minutes", full_float32, full_accuracy, search.FULL_BUDGET_SECONDS, full_decisions)):
+        winner, decision = precision_stage(study, splits, candidate, accuracy, budget, label, quick)
+        decisions.append(decision)
+        winners.append(winner)
+    fast, full = winners
+    stages = {"3 minutes": search.FAST_STAGES + (search.PRECISION_STAGE,),
+              "10 minutes": search.FULL_STAGES + (search.PRECISION_STAGE,)}
     study.save(started_from=search.STARTED_FROM, rule=search.RULE,
-               search_space={"3 minutes": search.describe_stages(search.FAST_STAGES),
-                             "10 minutes": search.describe_stages(search.FULL_STAGES, start=fast)},
+               search_space={"3 minutes": search.describe_stages(stages["3 minutes"]),
+                             "10 minutes": search.describe_stages(stages["10 minutes"], start=fast_float32)},
                budgets={"3 minutes": search.FAST_BUDGET_SECONDS, "10 minutes": search.FULL_BUDGET_SECONDS},
                planned_share=search.PLANNED_SHARE, keep_margin=search.KEEP_MARGIN,
-               decisions=fast_decisions + full_decisions,
+               amendments=list(search.AMENDMENTS), decisions=fast_decisions + full_decisions,
                fast_recipe=fast.settings(), full_recipe=full.settings(), selection="validation")
     return fast, full
+
 
 
 def frozen_epochs(development_study, candidate, budget):
@@ -208,6 +282,15 @@ def scored_run(candidate, splits, seed, epochs, builder=None) -> dict:
             "test_accuracy_vote": vote}
 
 
+def check_recipe(study, candidate) -> None:
+    """Refuse to add runs to a study file whose runs belong to another recipe
+    (the search chose differently since): they would be taken as done."""
+    recipe = study.content.get("recipe")
+    if recipe is not None and recipe != candidate.settings():
+        raise SystemExit(f"{study.path} holds runs of another recipe ({recipe}), not of the search's "
+                         f"{candidate.settings()}: move it aside (keep it as history), then run again.")
+
+
 def test_seeds(quick):
     return TEST_SEEDS[:QUICK["seeds"]] if quick else TEST_SEEDS
 
@@ -218,6 +301,7 @@ def headline(splits, quick, fast, full):
     for name, candidate, budget in (("book_cnn_fast", fast, search.FAST_BUDGET_SECONDS),
                                     ("book_cnn", full, search.FULL_BUDGET_SECONDS)):
         study = StudyFile(study_path(name, quick))
+        check_recipe(study, candidate)
         epochs = frozen_epochs(development_study, candidate, budget)
         for seed in test_seeds(quick):
             if study.find(seed=seed) is None:
@@ -236,6 +320,7 @@ def ablation(splits, quick, full):
     development_study = StudyFile(study_path("book_cnn_development", quick))
     epochs = frozen_epochs(development_study, full, search.FULL_BUDGET_SECONDS)
     study = StudyFile(study_path("book_cnn_ablation", quick))
+    check_recipe(study, full)
     for ingredient, variant in search.ingredients(full).items():
         for seed in test_seeds(quick):
             if study.find(ingredient=ingredient, seed=seed) is None:
@@ -255,6 +340,11 @@ def dense(splits, quick, fast, full):
     training settings, for as many epochs as fit in the planned share of
     the budget, on the test seeds."""
     study = StudyFile(study_path("book_dense", quick))
+    recipes = {"3 minutes": fast.settings(), "10 minutes": full.settings()}
+    stale = [run["seed"] for run in study.runs if run["settings"] != recipes[run["budget"]]]
+    if stale:
+        raise SystemExit(f"{study.path} holds runs trained with another recipe (seeds {stale}) than the "
+                         "search's: move it aside (keep it as history), then run again.")
     planned = {}
     for label, candidate, budget in (("3 minutes", fast, search.FAST_BUDGET_SECONDS),
                                      ("10 minutes", full, search.FULL_BUDGET_SECONDS)):

@@ -90,8 +90,11 @@ def test_a_quick_rebuild_searches_then_scores_the_frozen_recipes_and_resumes(reb
     assert development["selection"] == "validation" and development["started_from"] == search.STARTED_FROM
     assert set(development["search_space"]) == set(development["budgets"]) == {"3 minutes", "10 minutes"}
     runs = development["runs"]
-    # The start and the first QUICK["stages"] stages of each search, each on the development seeds.
-    assert len({run["stage"] for run in runs}) == 2 * (1 + rebuild.QUICK["stages"])
+    # The start, the first QUICK["stages"] stages and the precision stage of each search, each on the
+    # development seeds; the amendment that added the precision stage is on file.
+    assert len({run["stage"] for run in runs}) == 2 * (1 + rebuild.QUICK["stages"] + 1)
+    assert {run["stage"] for run in runs} >= {"3 minutes: precision", "10 minutes: precision"}
+    assert development["amendments"] == list(search.AMENDMENTS)
     assert {run["seed"] for run in runs} == set(search.DEVELOPMENT_SEEDS)
     assert {run["budget_seconds"] for run in runs} == {search.FAST_BUDGET_SECONDS, search.FULL_BUDGET_SECONDS}
     assert all(run["planned_epochs"] == run["epochs_trained"] == 1 for run in runs)  # quick: one epoch
@@ -153,6 +156,56 @@ def test_an_architecture_is_timed_once_and_its_epoch_seconds_reused(rebuild_root
     assert rebuild.plan(again, first.changed(head="flatten"), None, budget=180, quick=True) == (None, 1)
     assert len(timings) == 2
     assert all({"seconds", "load", "date"} == set(entry) for entry in again.content["epoch_seconds"].values())
+
+
+def test_the_precision_stage_plans_its_epochs_from_a_speed_ratio_timed_side_by_side(rebuild_root, monkeypatch,
+                                                                                    tiny_splits):
+    timed, trained = [], []
+
+    def interleaved(runs, epochs, seed):
+        timed.append((sorted(runs), epochs))
+        # float32 takes 8 s an epoch and bfloat16 5 s, but for one slow spell of 20 s on each.
+        return {"float32": {"seconds": [9.0] + [8.0] * (epochs - 2) + [20.0]},
+                "mixed_bfloat16": {"seconds": [6.0, 20.0] + [5.0] * (epochs - 2)}}
+
+    def train(candidate, splits, seed, epochs, builder=None):
+        trained.append((candidate.precision, epochs))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(rebuild.speed, "interleaved_training", interleaved)
+    monkeypatch.setattr(search, "train", train)
+    monkeypatch.setattr(rebuild.speed, "cpu_supports_bfloat16", lambda: True)
+    study = rebuild.StudyFile(rebuild.study_path("book_cnn_development", quick=False))
+    incumbent = search.Candidate(head="dense", filters=(4, 8))
+    # The incumbent's epoch was timed on an earlier day at 6 s.
+    study.save(epoch_seconds={json.dumps(search.cost_key(incumbent.settings())): {"seconds": 6.0}})
+    with pytest.raises(RuntimeError, match="stop here"):
+        rebuild.precision_stage(study, tiny_splits, incumbent, 0.9, 180, "3 minutes", quick=False)
+    assert timed == [(["float32", "mixed_bfloat16"], rebuild.PRECISION_TIMING_EPOCHS)]
+    (timing,) = study.content["precision_timing"].values()
+    # Round by round, the median ratio: the slow spells fall in different rounds and do not move it.
+    assert timing["speed_up"] == 1.6 and timing["speed_up_min"] == 0.4
+    # 6 s / 1.6 = 3.75 s an epoch: the epochs that fit in the planned share of 180 s.
+    assert trained == [("mixed_bfloat16", search.planned_epochs(6.0 / 1.6, 180))]
+    with pytest.raises(RuntimeError, match="stop here"):  # the ratio is kept: not timed again
+        rebuild.precision_stage(rebuild.StudyFile(study.path), None, incumbent, 0.9, 600, "10 minutes", False)
+    assert len(timed) == 1
+
+
+
+def test_the_precision_stage_refuses_a_cpu_without_bfloat16(rebuild_root, monkeypatch):
+    monkeypatch.setattr(rebuild.speed, "cpu_supports_bfloat16", lambda: False)
+    study = rebuild.StudyFile(rebuild.study_path("book_cnn_development", quick=False))
+    with pytest.raises(SystemExit, match="bfloat16"):
+        rebuild.precision_stage(study, None, search.Candidate(), 0.9, 180, "3 minutes", quick=False)
+
+
+def test_a_study_file_of_another_recipe_is_refused_not_taken_as_done(rebuild_root):
+    study = rebuild.StudyFile(rebuild.study_path("book_cnn", quick=False))
+    study.save(recipe=search.Candidate().settings())
+    rebuild.check_recipe(study, search.Candidate())  # the same recipe: its runs count
+    with pytest.raises(SystemExit, match="move it aside"):
+        rebuild.check_recipe(study, search.Candidate(precision="mixed_bfloat16"))
 
 
 def test_a_held_rebuild_waits_until_the_hold_file_is_removed(tmp_path, monkeypatch, capsys):

@@ -212,5 +212,24 @@ def test_the_cost_key_ignores_what_does_not_change_the_work_per_image():
     same_work = base.changed(dropout=0.3, label_smoothing=0.1, **search.MODERN_SCHEDULE)
     assert search.cost_key(base.settings()) == search.cost_key(same_work.settings())
     for other in (base.changed(filters=(16, 32, 64)), base.changed(augment=("flip",)),
-                  base.changed(batch_size=256), base.changed(head="gap")):
+                  base.changed(batch_size=256), base.changed(head="gap"),
+                  base.changed(precision="mixed_bfloat16")):
         assert search.cost_key(other.settings()) != search.cost_key(base.settings())
+
+
+@pytest.mark.parametrize("builder", [search.build, search.build_dense])
+def test_a_mixed_bfloat16_candidate_computes_in_bfloat16_and_answers_in_float32(builder):
+    before = keras.mixed_precision.global_policy().name
+    model = builder(START.changed(precision="mixed_bfloat16"))
+    assert keras.mixed_precision.global_policy().name == before  # the global policy is given back
+    hidden, softmax = model.layers[-3 if builder is search.build else -2], model.layers[-1]
+    assert hidden.dtype_policy.compute_dtype == "bfloat16" and hidden.dtype_policy.variable_dtype == "float32"
+    assert softmax.dtype_policy.compute_dtype == "float32"
+    assert model(np.zeros((2, 28, 28, 1), "float32")).dtype == "float32"
+    # The float32 candidate is the same network: only the precision differs.
+    assert model.count_params() == builder(START).count_params()
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="float16"):
+        search.build(START.changed(precision="float16"))
