@@ -65,7 +65,7 @@ class StudyFile:
 
     def add(self, run: dict):
         run = {**run, "load": [round(x, 2) for x in os.getloadavg()],
-               "date": datetime.date.today().isoformat()}
+               "date": datetime.date.today().isoformat(), "device": machine.device_description()}
         self.runs.append(run)
         self.save()
         print(f"{self.path.stem}: {json.dumps(run, sort_keys=True)}", flush=True)
@@ -73,7 +73,10 @@ class StudyFile:
 
     def save(self, **fields):
         self.content.update(fields)
-        self.content.update(machine.library_versions(), device=machine.device_description())
+        self.content.update(machine.library_versions())
+        # The machine the study started on; each run names its own (a study
+        # that resumes on another day may resume on another machine).
+        self.content.setdefault("device", machine.device_description())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(self.content, indent=2, sort_keys=True) + "\n")
 

@@ -29,7 +29,7 @@ def test_a_study_file_writes_every_run_at_once_and_resumes(rebuild_root, capsys)
     study = rebuild.StudyFile(path)
     assert study.runs == [] and study.find(seed=1) is None and not path.exists()
     added = study.add({"seed": 1, "settings": {"dropout": 0.5}, "val_accuracy": 0.9})
-    assert added["seed"] == 1 and {"load", "date"} <= set(added)
+    assert added["seed"] == 1 and {"load", "date", "device"} <= set(added)
     assert capsys.readouterr().out.startswith("demo: ")  # one line per run, as it ends
     again = rebuild.StudyFile(path)  # an interrupted study, started again
     assert again.runs == [added] and again.find(settings={"dropout": 0.5}) == added

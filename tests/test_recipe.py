@@ -80,8 +80,9 @@ def test_the_frozen_recipes_are_the_searchs(budget):
     assert {k: frozen[k] for k in recipe.TRAINING_SETTINGS} == {
         k: getattr(searched, k) for k in recipe.TRAINING_SETTINGS}
     # What helpers.models.book_cnn builds with its defaults is the frozen recipe's network.
-    assert (searched.schedule, searched.batch_norm, searched.augment, searched.weight_averaging) == (
-        "warmup-cosine", False, (), False), "models.book_cnn has no switch for these: add one first"
+    assert (searched.schedule, searched.batch_norm, searched.augment, searched.weight_averaging,
+            searched.precision) == ("warmup-cosine", False, (), False, "float32"), (
+        "models.book_cnn and chapter 11's cells have no switch for these: add one first")
     dense = recipe.frozen(budget, "book_dense")
     assert dense["epochs"] == results.read_study("book_dense", verbose=False)["planned_epochs"][budget]
     assert {k: dense[k] for k in recipe.TRAINING_SETTINGS} == {k: frozen[k] for k in recipe.TRAINING_SETTINGS}
