@@ -5,7 +5,7 @@ module. The chapters show the Keras that a learner should copy (models,
 `compile`, `fit`); the helpers hold the plumbing, one module per job:
 
 - `backend`: Keras and TensorFlow, started quietly, only when needed;
-- `data`: find, check and load Fashion-MNIST (and MNIST digits);
+- `data`: find, check and load Fashion-MNIST;
 - `splitting`: training / validation / test splits and label encodings;
 - `models`: the book's models, as the chapters define them;
 - `training`: seeds, compiling, and the one way to train (`train`, which

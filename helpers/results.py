@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import TypedDict
@@ -167,9 +168,33 @@ def read_study(name, dataset="fashion_mnist", start=None, verbose=True) -> dict:
     if verbose:
         # A search's file lists candidates (validation runs), every other study its runs.
         kind = "candidates" if "candidates" in study else "runs"
-        print(f"{name} study: {source} ({study.get('date', 'undated')}, "
-              f"{study.get('device', 'unknown machine')}, {len(study.get(kind, []))} {kind})")
+        print(f"{name} study: {source} ({study_dates(study, kind)}, {study_machines(study, kind)}, "
+              f"{counted(len(study.get(kind, [])), kind)})")
     return study
+
+
+def study_dates(study: dict, kind: str = "runs") -> str:
+    """When a study was made: its own `date`, or else the first and last
+    dates of its runs (or candidates); "undated" if none has one."""
+    if "date" in study:
+        return study["date"]
+    dates = sorted({run["date"] for run in study.get(kind, []) if run.get("date")})
+    if not dates:
+        return "undated"
+    return dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+
+
+def study_machines(study: dict, kind: str = "runs") -> str:
+    """Where a study was made: its `device` (where it started), and how many
+    of its runs (or candidates) name another machine, and which."""
+    main = study.get("device", "unknown machine")
+    others = Counter(run["device"] for run in study.get(kind, []) if run.get("device", main) != main)
+    return main + "".join(f"; {counted(count, kind)} on {device}" for device, count in others.items())
+
+
+def counted(count: int, things: str) -> str:
+    """"1 run", "2 runs": a count with its plural noun, singular for one."""
+    return f"{count} {things[:-1] if count == 1 else things}"
 
 
 def read_results(model_ids, quick=False, dataset="fashion_mnist", start=None, fallback=True,

@@ -222,6 +222,19 @@ def test_read_study_counts_a_searchs_candidates(tmp_path, capsys):
     assert "3 candidates" in capsys.readouterr().out
 
 
+def test_read_study_dates_a_study_by_its_runs_and_names_every_machine(tmp_path, capsys):
+    folder = tmp_path / "results" / "fashion_mnist"
+    folder.mkdir(parents=True)
+    candidates = [{"date": "2026-12-03"}, {"date": "2026-12-03"},
+                  {"date": "2026-12-04", "device": "CPU B"}, {"date": "2026-12-04", "device": "CPU A"}]
+    (folder / "search.json").write_text(json.dumps({"device": "CPU A", "candidates": candidates}))
+    results.read_study("search", start=tmp_path)
+    assert "(2026-12-03 to 2026-12-04, CPU A; 1 candidate on CPU B, 4 candidates)" in capsys.readouterr().out
+    (folder / "plain.json").write_text(json.dumps({"runs": [{}]}))
+    results.read_study("plain", start=tmp_path)
+    assert "(undated, unknown machine, 1 run)" in capsys.readouterr().out
+
+
 def test_read_study_falls_back_to_the_shipped_copy_and_refuses_quick_studies(tmp_path, capsys, monkeypatch):
     # A quick study in this checkout is not read: studies are full runs only.
     write_study(tmp_path / "results" / "quick" / "fashion_mnist", "reproduction", quick=True)
