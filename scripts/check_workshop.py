@@ -127,10 +127,9 @@ def main(argv=None):
     if not args.seeds_only:
         notebooks = chosen_chapters(run_notebooks.book_notebooks(), args.chapters)
         seconds, training, further = time_chapters(notebooks)
-        record["chapter_seconds"] = {**record.get("chapter_seconds", {}), **seconds}
-        record["training_seconds"] = {**record.get("training_seconds", {}), **training}
-        record["going_further_training_seconds"] = {**record.get("going_further_training_seconds", {}),
-                                                    **further}
+        for field, timed in (("chapter_seconds", seconds), ("training_seconds", training),
+                             ("going_further_training_seconds", further)):
+            record[field] = {**record.get(field, {}), **timed}  # the chapters not timed keep theirs
         record["training_target_seconds"] = TRAINING_TARGET_SECONDS
     if args.chapters is None or 5 in {int(n) for n in args.chapters}:
         rows = chapter_5_over_seeds()
