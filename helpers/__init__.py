@@ -33,6 +33,6 @@ its start-up logs and the notebooks' outputs show the lesson.
 
 from helpers.backend import quiet_tensorflow
 
-__version__ = "0.9.0"
+__version__ = "0.9.1"
 __book__ = "hands-on-cnns"  # tells this package from unrelated ones named `helpers`
 __all__ = ["quiet_tensorflow"]
