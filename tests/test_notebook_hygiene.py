@@ -219,7 +219,7 @@ def test_chapter_ends_with_one_key_points_box_and_a_self_check(path):
 # Going further section, counted by render_schedule.core_words, as the
 # workshop plan counts it) reads in about 20 minutes.
 CORE_WORD_LIMIT = 1600
-CORE_PATH_CHAPTERS = ("01_", "02_", "03_", "04_", "05_", "06_", "07_")
+CORE_PATH_CHAPTERS = ("01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_", "09_", "10_")
 
 
 def going_further_flags(nb):
