@@ -14,8 +14,9 @@ values in notebooks/quick.yml (CI's smoke settings) and writes the executed
 copies to results/quick/, so that it never overwrites the stored outputs; a
 workshop run does the same with notebooks/workshop.yml (the settings a room of
 laptops runs, which the student notebooks carry) into results/workshop/. Timings go to
-results/runtimes.json (merged with earlier ones) and, with --update-readme, into
-the table between the runtime markers of README.md. A full run also exports the figures of cells tagged `readme-figure`
+results/runtimes.json (merged with earlier ones, each with the machine and the
+date it was measured on) and, with --update-readme, into the table between the
+runtime markers of README.md. A full run also exports the figures of cells tagged `readme-figure`
 to book/images/ for the README.
 """
 
@@ -155,6 +156,15 @@ QUICK_IN_CHECKOUT = "in this checkout (run_notebooks.py --quick)"
 QUICK_STANDALONE = "outside the repository, in a fresh virtualenv with the newest libraries (make colab-check)"
 
 
+def record_time(runtimes: dict, name: str, mode: str, seconds: float, machine: str, date: str):
+    """Store one notebook's time in one mode ("full" or "quick") with where and
+    when it was measured: rows of the table come from different runs, and a
+    run may be on another machine than the last one."""
+    row = runtimes["notebooks"].setdefault(name, {})
+    row[mode] = seconds
+    row.setdefault("measured_on", {})[mode] = f"{machine}, {date}"
+
+
 def record_standalone_times(log: str) -> dict:
     """Write the quick time of each chapter that tests/test_standalone.py
     printed ("<notebook>: N s alone at the quick setting") into runtimes.json,
@@ -164,8 +174,9 @@ def record_standalone_times(log: str) -> dict:
         raise SystemExit("the log has no '<notebook>: N s alone at the quick setting' lines; "
                          "run tests/test_standalone.py with -s and pass its output.")
     runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {"notebooks": {}}
+    machine, today = machine_description(), datetime.date.today().isoformat()
     for name, seconds in times.items():
-        runtimes["notebooks"].setdefault(name, {})["quick"] = float(seconds)
+        record_time(runtimes, name, "quick", float(seconds), machine, today)
     runtimes["quick_note"] = QUICK_STANDALONE
     RUNTIMES.write_text(json.dumps(runtimes, indent=2, sort_keys=True) + "\n")
     return runtimes
@@ -173,17 +184,25 @@ def record_standalone_times(log: str) -> dict:
 
 def update_readme(runtimes: dict):
     """Rewrite the runtime table between the README's markers."""
-    lines = [
-        TABLE_START,
-        f"Measured on {runtimes.get('machine', 'unknown machine')}."
-        + (f" Quick setting: {runtimes['quick_note']}." if "quick_note" in runtimes else ""),
-        "",
-        "| notebook | full setting | quick setting |",
-        "|---|---:|---:|",
-    ]
+    # Where each full-setting time was measured (a row without its own record
+    # is from the run the file names as a whole).
+    full_machines = {name: row.get("measured_on", {}).get("full", runtimes.get("machine", "unknown machine"))
+                     for name, row in runtimes["notebooks"].items() if "full" in row}
+    one_machine = len({where.rsplit(", ", 1)[0] for where in full_machines.values()}) <= 1
+    quick_note = f" Quick setting: {runtimes['quick_note']}." if "quick_note" in runtimes else ""
+    lines = [TABLE_START]
+    if one_machine:
+        lines += [f"Measured on {runtimes.get('machine', 'unknown machine')}.{quick_note}", "",
+                  "| notebook | full setting | quick setting |", "|---|---:|---:|"]
+    else:
+        lines += ["The full-setting times come from runs on more than one machine: the last column "
+                  f"says where and when each was measured.{quick_note}", "",
+                  "| notebook | full setting | quick setting | full setting measured on |",
+                  "|---|---:|---:|---|"]
     for name, row in sorted(runtimes["notebooks"].items()):
         cells = [format_duration(row[k]) if k in row else "not yet measured" for k in ("full", "quick")]
-        lines.append(f"| `{name}` | {cells[0]} | {cells[1]} |")
+        where = "" if one_machine else f" {full_machines.get(name, 'not yet measured')} |"
+        lines.append(f"| `{name}` | {cells[0]} | {cells[1]} |{where}")
     from helpers.models import CHAPTERS
 
     groups = [("training notebooks", sorted(set(CHAPTERS.values()))), ("all notebooks", None)]
@@ -192,7 +211,8 @@ def update_readme(runtimes: dict):
         totals = [sum(row[k] for row in rows) if rows and all(k in row for row in rows) else None
                   for k in ("full", "quick")]
         lines.append(f"| **{label}** | " + " | ".join(
-            f"**{format_duration(t)}**" if t is not None else "not yet measured" for t in totals) + " |")
+            f"**{format_duration(t)}**" if t is not None else "not yet measured" for t in totals) + " |"
+            + ("" if one_machine else " |"))
     lines.append(TABLE_END)
     text = README.read_text()
     if TABLE_START not in text or TABLE_END not in text:
@@ -229,7 +249,8 @@ def main(argv=None):
             else:
                 seconds = execute(nb, SETTINGS[mode][1] / nb.name, setting_parameters(nb, mode))
             print(f"{mode:>5}  {nb.name:<40} {seconds:7.1f} s", flush=True)
-            runtimes["notebooks"].setdefault(nb.name, {})[mode] = round(seconds, 1)
+            record_time(runtimes, nb.name, mode, round(seconds, 1), machine_description(),
+                        datetime.date.today().isoformat())
             if mode == "quick":
                 runtimes["quick_note"] = QUICK_IN_CHECKOUT
     runtimes["machine"] = machine_description()

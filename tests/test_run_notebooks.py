@@ -26,6 +26,31 @@ def test_update_readme_fills_the_table_between_markers(tmp_path, monkeypatch):
     assert "old" not in text and text.endswith("<!-- runtimes:end -->\noutro\n")
 
 
+def test_update_readme_names_each_rows_machine_when_runs_were_on_several(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- runtimes:start -->\n<!-- runtimes:end -->\n")
+    monkeypatch.setattr(run_notebooks, "README", readme)
+    run_notebooks.update_readme({
+        "machine": "CPU B, 2 cores",
+        "notebooks": {
+            "04_data.ipynb": {"full": 90.0, "measured_on": {"full": "CPU A, 2 cores, 2026-01-01"}},
+            "05_dense_vs_cnn.ipynb": {"full": 300.0, "quick": 40.0,
+                                      "measured_on": {"full": "CPU B, 2 cores, 2026-01-02"}},
+            "06_x.ipynb": {"full": 60.0}},  # no record of its own: the file's machine
+    })
+    text = readme.read_text()
+    assert "Measured on" not in text and "more than one machine" in text
+    assert "| `04_data.ipynb` | 90 s | not yet measured | CPU A, 2 cores, 2026-01-01 |" in text
+    assert "| `05_dense_vs_cnn.ipynb` | 5.0 min | 40 s | CPU B, 2 cores, 2026-01-02 |" in text
+    assert "| `06_x.ipynb` | 60 s | not yet measured | CPU B, 2 cores |" in text
+    assert "| **all notebooks** | **7.5 min** | not yet measured | |" in text
+    # The same machine on different days is one machine: no column.
+    run_notebooks.update_readme({"machine": "CPU A, 2 cores", "notebooks": {
+        name: {"full": 60.0, "measured_on": {"full": f"CPU A, 2 cores, 2026-01-0{day}"}}
+        for day, name in ((1, "04_data.ipynb"), (2, "05_x.ipynb"))}})
+    assert readme.read_text().startswith("<!-- runtimes:start -->\nMeasured on CPU A, 2 cores.")
+
+
 def test_update_readme_without_markers_says_so(tmp_path, monkeypatch):
     readme = tmp_path / "README.md"
     readme.write_text("no table here\n")
@@ -73,12 +98,15 @@ def test_standalone_times_go_into_the_quick_column_with_their_origin(tmp_path, m
     runtimes = tmp_path / "runtimes.json"
     runtimes.write_text(json.dumps({"notebooks": {"05_dense_vs_cnn.ipynb": {"full": 120.0, "quick": 9.0}}}))
     monkeypatch.setattr(run_notebooks, "RUNTIMES", runtimes)
+    monkeypatch.setattr(run_notebooks, "machine_description", lambda: "Test CPU, 2 cores, no GPU")
     log = ("tests/test_standalone.py standalone stack (latest): ...\n"
            ".05_dense_vs_cnn.ipynb: 16 s alone at the quick setting (latest)\n"
            ".11_book_cnn.ipynb: 44 s alone at the quick setting (latest)\n")
     recorded = run_notebooks.record_standalone_times(log)
-    assert recorded["notebooks"]["05_dense_vs_cnn.ipynb"] == {"full": 120.0, "quick": 16.0}
-    assert recorded["notebooks"]["11_book_cnn.ipynb"] == {"quick": 44.0}
+    today = run_notebooks.datetime.date.today().isoformat()
+    where = {"quick": f"Test CPU, 2 cores, no GPU, {today}"}
+    assert recorded["notebooks"]["05_dense_vs_cnn.ipynb"] == {"full": 120.0, "quick": 16.0, "measured_on": where}
+    assert recorded["notebooks"]["11_book_cnn.ipynb"] == {"quick": 44.0, "measured_on": where}
     assert recorded["quick_note"] == run_notebooks.QUICK_STANDALONE
     assert json.loads(runtimes.read_text()) == recorded
     with pytest.raises(SystemExit, match="no '<notebook>: N s alone"):
