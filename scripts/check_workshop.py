@@ -12,7 +12,7 @@ notebook (its training included), then chapter 5 once per seed of
 CHAPTER_5_SEEDS, reading the test accuracies that chapter writes. Writes
 results/workshop_check.json: the machine, its load, each chapter's seconds (the
 training of its core path, which the room runs, and of its Going further
-section, left for home, apart), and
+section, left for home, apart) with the machine and date it was timed on, and
 chapter 5's dense baseline and strided CNN on every seed with the gap between
 them. Run it on an otherwise idle machine: the seconds are the record.
 """
@@ -124,16 +124,20 @@ def main(argv=None):
 
     record = json.loads(CHECK_FILE.read_text()) if CHECK_FILE.exists() else {}
     load_before = [round(x, 2) for x in os.getloadavg()]
+    # A partial check keeps the other chapters' record, so each part says where and when it ran.
+    here = f"{machine.cpu_description()}, {datetime.date.today().isoformat()}"
     if not args.seeds_only:
         notebooks = chosen_chapters(run_notebooks.book_notebooks(), args.chapters)
         seconds, training, further = time_chapters(notebooks)
         for field, timed in (("chapter_seconds", seconds), ("training_seconds", training),
-                             ("going_further_training_seconds", further)):
+                             ("going_further_training_seconds", further),
+                             ("measured_on", dict.fromkeys(seconds, here))):
             record[field] = {**record.get(field, {}), **timed}  # the chapters not timed keep theirs
         record["training_target_seconds"] = TRAINING_TARGET_SECONDS
     if args.chapters is None or 5 in {int(n) for n in args.chapters}:
         rows = chapter_5_over_seeds()
-        record.update(chapter_5=rows, chapter_5_lead=LEAD, lesson_shows=lesson_shows(rows))
+        record.update(chapter_5=rows, chapter_5_lead=LEAD, lesson_shows=lesson_shows(rows),
+                      chapter_5_measured_on=here)
     record.update(settings=str(run_notebooks.SETTINGS["workshop"][0].relative_to(ROOT)),
                   machine=machine.cpu_description(), load_before=load_before,
                   load_after=[round(x, 2) for x in os.getloadavg()],
