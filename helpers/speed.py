@@ -27,8 +27,9 @@ The last part measures a model against the machine's limit: the float32
 matrix product's speed (`matmul_gflops`), the arithmetic rate a training run
 achieves (`achieved_gflops`), the settings that might raise it, timed the same
 interleaved way (`compare_recipe_speed`: XLA, a tf.data pipeline, mixed
-bfloat16; `compare_thread_settings`, each in a fresh process), and where a
-step's time goes, layer by layer (`layer_profile`).
+bfloat16; `compare_thread_settings`, each in a fresh process), where a
+step's time goes, layer by layer (`layer_profile`), and the epochs that wait
+between one another for tf.data's autotuning (`compare_pipelines`).
 """
 
 from __future__ import annotations
@@ -414,6 +415,124 @@ def compare_recipe_speed(make_model, make_optimizer, splits, epochs=4, batch_siz
                      **throughput(len(splits.x_train), history["seconds"]),
                      **paired_speed_up(history["seconds"], histories["as trained"]["seconds"]),
                      "val_accuracy": float(history["val_accuracy"][-1])})
+    return rows
+
+
+# An epoch that takes more than this many times the fastest timed epoch of its
+# run spent the extra time on something other than its arithmetic (`stalled_epochs`).
+STALL_FACTOR = 1.5
+
+PIPELINES = {
+    "NumPy arrays": "model.fit(x, y), as chapter 11 trains: Keras builds a tf.data pipeline "
+                    "from the arrays, with tf.data's autotuning on",
+    "tf.data, autotune off": "a tf.data pipeline (shuffled each epoch, batched) with "
+                             "tf.data's autotuning switched off",
+}
+
+
+def stalled_epochs(epoch_seconds, factor=STALL_FACTOR) -> list:
+    """The timed epochs (`timed_epochs`) that took more than `factor` times
+    the fastest timed epoch, by their number in the run (the first epoch is 1)."""
+    if factor <= 1:
+        raise ValueError(f"factor must be above 1 (a multiple of the fastest epoch), got {factor}.")
+    seconds = timed_epochs(epoch_seconds)
+    first = len(epoch_seconds) - len(seconds) + 1  # the number of the first timed epoch
+    return [first + i for i, s in enumerate(seconds) if s > factor * min(seconds)]
+
+
+def stall_seconds(epoch_seconds, factor=STALL_FACTOR) -> float:
+    """What the stalled epochs (`stalled_epochs`) took beyond a typical epoch:
+    the median of the other timed epochs."""
+    stalled = set(stalled_epochs(epoch_seconds, factor))
+    seconds = timed_epochs(epoch_seconds)
+    first = len(epoch_seconds) - len(seconds) + 1
+    typical = float(np.median([s for i, s in enumerate(seconds, first) if i not in stalled]))
+    return round(sum(s - typical for i, s in enumerate(seconds, first) if i in stalled), 2)
+
+
+def cpu_ticks(stat="/proc/stat"):
+    """The CPU time the machine has spent so far, summed over its cores, in
+    clock ticks: {"busy": ..., "idle": ...} (idle includes waiting for the
+    disk), read from Linux's /proc/stat; None where there is no such file
+    (macOS, Windows)."""
+    try:
+        with open(stat) as lines:
+            fields = [int(value) for value in lines.readline().split()[1:8]]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq = fields
+    return {"busy": user + nice + system + irq + softirq, "idle": idle + iowait}
+
+
+def pipeline_datasets(splits, batch_size: int, seed: int):
+    """The training and validation tf.data pipelines of "tf.data, autotune
+    off": the training images shuffled (again every epoch, from `seed`) and
+    batched, the validation images batched, each with tf.data's autotuning
+    switched off (`tf.data.Options().autotune.enabled = False`)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    train = (tf.data.Dataset.from_tensor_slices((splits.x_train, splits.y_train))
+             .shuffle(len(splits.x_train), seed=seed, reshuffle_each_iteration=True)
+             .batch(batch_size).with_options(options))
+    val = tf.data.Dataset.from_tensor_slices((splits.x_val, splits.y_val)).batch(batch_size)
+    return train, val.with_options(options)
+
+
+def compare_pipelines(make_model, make_optimizer, splits, epochs=5, rounds=2, batch_size=128, seed=0):
+    """Train one model from the same initial weights fed in each way of
+    `PIPELINES`, each in whole `fit` calls of `epochs` epochs, the two taking
+    turns for `rounds` rounds (arrays, tf.data, arrays, tf.data, ...). Whole
+    calls, not one epoch per call as in `interleaved_training`: what this
+    measures happens between the epochs of one call.
+
+    One row per pipeline: each epoch's seconds, the stalled epochs
+    (`stalled_epochs`) and their extra seconds (`stall_seconds`), a typical
+    epoch (the median of the others), the timed epochs' total, the share of
+    the CPU's time that was idle during the calls (None off Linux), and the
+    validation accuracy at the end. `make_optimizer(batch_size)` gives each
+    model its own optimiser; both train on integer labels."""
+    if epochs < 2 or rounds < 1:
+        raise ValueError(f"need at least 2 epochs a call and 1 round, got {epochs} and {rounds}.")
+    fits = {}
+    for pipeline in PIPELINES:
+        training.set_seed(seed)
+        model = make_model()
+        training.compile_for(model, optimizer=make_optimizer(batch_size))
+        if pipeline == "NumPy arrays":
+            data = {"x": splits.x_train, "y": splits.y_train, "batch_size": batch_size,
+                    "validation_data": (splits.x_val, splits.y_val)}
+        else:
+            train, val = pipeline_datasets(splits, batch_size, seed)
+            data = {"x": train, "validation_data": val, "shuffle": False}
+        fits[pipeline] = {"model": model, "data": data, "busy": 0, "idle": 0,
+                          "logger": training.epoch_logger(epochs * rounds)}
+    for round_ in range(rounds):
+        for pipeline, run in fits.items():
+            print(f"{pipeline}, epochs {round_ * epochs + 1}-{(round_ + 1) * epochs}:")
+            before = cpu_ticks()
+            history = run["model"].fit(**run["data"], initial_epoch=round_ * epochs,
+                                       epochs=(round_ + 1) * epochs, verbose=0,
+                                       callbacks=[run["logger"]])
+            after = cpu_ticks()
+            if before and after:
+                run["busy"] += after["busy"] - before["busy"]
+                run["idle"] += after["idle"] - before["idle"]
+            run["val_accuracy"] = float(history.history["val_accuracy"][-1])
+    rows = []
+    for pipeline, run in fits.items():
+        seconds = run["logger"].seconds
+        stalled = stalled_epochs(seconds)
+        others = [s for i, s in enumerate(seconds[1:], 2) if i not in stalled]
+        ticks = run["busy"] + run["idle"]
+        rows.append({"pipeline": pipeline, "what": PIPELINES[pipeline], "epoch_seconds": seconds,
+                     "timed_epochs": len(seconds) - 1, "stalled_epochs": stalled,
+                     "stall_seconds": stall_seconds(seconds),
+                     "typical_epoch_seconds": round(float(np.median(others)), 2),
+                     "timed_seconds": round(sum(seconds[1:]), 2),
+                     "idle_share": round(run["idle"] / ticks, 3) if ticks else None,
+                     "val_accuracy": run["val_accuracy"]})
     return rows
 
 

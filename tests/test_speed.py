@@ -280,3 +280,46 @@ def test_the_tf_data_run_feeds_every_image_once_an_epoch_in_batches(make_splits)
     labels = np.concatenate([y for _, y in run.train_dataset])
     assert sorted(labels) == sorted(splits.y_train) and not np.array_equal(labels, splits.y_train)
     assert sum(len(y) for _, y in run.val_dataset) == 30
+
+
+def test_stalled_epochs_are_the_timed_ones_well_above_the_fastest():
+    seconds = [9.0, 5.2, 10.1, 5.4, 5.3, 9.9]  # the first builds the graph: never counted
+    assert speed.stalled_epochs(seconds) == [3, 6]
+    assert speed.stall_seconds(seconds) == pytest.approx((10.1 - 5.3) + (9.9 - 5.3))
+    assert speed.stalled_epochs([9.0, 5.0, 5.5, 6.0]) == [] and speed.stall_seconds([9.0, 5.0, 5.5]) == 0
+    with pytest.raises(ValueError, match="factor must be above 1"):
+        speed.stalled_epochs(seconds, factor=1.0)
+
+
+def test_cpu_ticks_reads_busy_and_idle_time_and_is_none_off_linux(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 5 20 300 7 1 2 9 0 0\ncpu0 50 2 10 150 3 0 1 4 0 0\n")
+    assert speed.cpu_ticks(stat) == {"busy": 100 + 5 + 20 + 1 + 2, "idle": 300 + 7}
+    assert speed.cpu_ticks(tmp_path / "missing") is None
+
+
+def test_the_pipeline_without_autotune_feeds_every_image_once_an_epoch(make_splits):
+    splits = make_splits(train=100, validation=30)
+    train, val = speed.pipeline_datasets(splits, batch_size=32, seed=0)
+    assert not train.options().autotune.enabled and not val.options().autotune.enabled
+    first, second = (np.concatenate([y for _, y in train]) for _ in range(2))
+    assert [len(y) for _, y in train] == [32, 32, 32, 4]
+    assert sorted(first) == sorted(splits.y_train) and not np.array_equal(first, second)  # reshuffled
+    assert sum(len(y) for _, y in val) == 30
+
+
+def test_compare_pipelines_trains_both_in_whole_calls_taking_turns(make_splits, capsys):
+    rows = speed.compare_pipelines(small_model, adam, make_splits(train=96), epochs=2, rounds=2,
+                                   batch_size=32)
+    assert [row["pipeline"] for row in rows] == list(speed.PIPELINES)
+    for row in rows:
+        assert len(row["epoch_seconds"]) == 4 and row["timed_epochs"] == 3
+        assert row["timed_seconds"] == pytest.approx(sum(row["epoch_seconds"][1:]), abs=0.02)
+        assert set(row["stalled_epochs"]) <= {2, 3, 4} and 0 <= row["val_accuracy"] <= 1
+        assert row["idle_share"] is None or 0 <= row["idle_share"] <= 1
+    out = capsys.readouterr().out
+    assert out.index("NumPy arrays, epochs 1-2") < out.index("tf.data, autotune off, epochs 1-2") \
+        < out.index("NumPy arrays, epochs 3-4")
+    assert out.count("epoch  4/4") == 2  # one line per epoch, numbered across the calls
+    with pytest.raises(ValueError, match="at least 2 epochs a call"):
+        speed.compare_pipelines(small_model, adam, make_splits(train=32), epochs=1)
