@@ -25,7 +25,8 @@ SITE = f"https://{OWNER}.github.io/{REPOSITORY}/"
 # Other projects' repositories that the text may name.
 THIRD_PARTY = {("zalandoresearch", "fashion-mnist"),  # the dataset
                ("keras-team", "keras"),  # Keras' source (chapter 13 reads its data adapter)
-               ("cs231n", "convolutional-networks")}  # CS231n notes, cs231n.github.io (references)
+               ("cs231n", "convolutional-networks"),  # CS231n notes, cs231n.github.io (references)
+               ("benfred", "py-spy")}  # the profiler chapter 13 used once (references)
 
 NAME = r"[A-Za-z0-9_.-]*[A-Za-z0-9_-]"  # an owner or repository name, without a final dot
 ADDRESSES = [
